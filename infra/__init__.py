@@ -1,0 +1,1 @@
+"""What every adapter shares: settings, Kafka client configuration, topics and the embedded broker."""
