@@ -1,0 +1,160 @@
+"""The game's rules as pure functions: apply one action to a state and get the next state.
+
+A rejected action is a normal outcome, not an exception: the version still advances
+and `last` says why, because the authoritative server must tell the client.
+"""
+
+from collections.abc import Iterable
+
+from domain.board import (
+    DEFAULT_WALLS,
+    GRENADES,
+    HEIGHT,
+    START_COLUMNS,
+    START_ROW,
+    TEAMS,
+    THROW_RANGE,
+    WIDTH,
+    Cell,
+    Direction,
+    on_board,
+    step,
+)
+from domain.models import (
+    Action,
+    GameState,
+    Join,
+    Move,
+    Outcome,
+    Player,
+    RejectReason,
+    Throw,
+)
+
+
+def new_game(game_id: int) -> GameState:
+    """The default layout: the talk's map, five players a team on their home rows."""
+    players = {
+        f"{team}{i}": Player(team=team, x=x, y=START_ROW[team], grenades=GRENADES)
+        for team in TEAMS
+        for i, x in enumerate(START_COLUMNS, start=1)
+    }
+    return GameState(
+        game_id=game_id, width=WIDTH, height=HEIGHT, walls=DEFAULT_WALLS, players=players
+    )
+
+
+def next_state(state: GameState, action: Action) -> GameState:
+    """The state after `action`, with its outcome in `last` and `version` advanced by one."""
+    reason = rejection(state, action)
+    if reason is not None:
+        return _record(state, action, reason)
+    if isinstance(action, Move):
+        return _record(_moved(state, action), action, None)
+    if isinstance(action, Throw):
+        return _record(_exploded(state, action), action, None)
+    return _record(state, action, None)
+
+
+def rejection(state: GameState, action: Action) -> RejectReason | None:
+    """Why `action` cannot be applied to `state`, or None if it can (first reason wins)."""
+    player = state.players.get(action.player)
+    if player is None:
+        return "unknown_player"
+    if isinstance(action, Join):
+        return None
+    if state.status == "finished":
+        return "game_over"
+    if not player.alive:
+        return "eliminated"
+    target = step(player.cell, action.direction)
+    if isinstance(action, Move):
+        if not on_board(target, state.width, state.height):
+            return "out_of_bounds"
+        if target in state.walls:
+            return "wall"
+        if target in occupied_cells(state):
+            return "occupied"
+        return None
+    if player.grenades == 0:
+        return "no_grenades"
+    if not _open(state, target):
+        return "blocked"
+    return None
+
+
+def occupied_cells(state: GameState) -> set[Cell]:
+    """Cells holding a live player."""
+    return {p.cell for p in state.players.values() if p.alive}
+
+
+def landing_cell(state: GameState, start: Cell, direction: Direction) -> Cell:
+    """Where a grenade thrown from `start` lands: up to THROW_RANGE cells, stopped by walls and edges.
+
+    Players do not stop it. The caller checks that the first cell is open.
+    """
+    landing = start
+    for _ in range(THROW_RANGE):
+        nxt = step(landing, direction)
+        if not _open(state, nxt):
+            break
+        landing = nxt
+    return landing
+
+
+def blast_cells(state: GameState, centre: Cell) -> set[Cell]:
+    """The landing cell and its four orthogonal neighbours on the board."""
+    cells = {centre, *(step(centre, d) for d in ("up", "down", "left", "right"))}
+    return {c for c in cells if on_board(c, state.width, state.height)}
+
+
+def fold(game_id: int, actions: Iterable[Action], state: GameState | None = None) -> GameState:
+    """Apply `actions` in order, starting from `state` or a new game: the oracle of every replay."""
+    current = state if state is not None else new_game(game_id)
+    for action in actions:
+        current = next_state(current, action)
+    return current
+
+
+def _open(state: GameState, cell: Cell) -> bool:
+    return on_board(cell, state.width, state.height) and cell not in state.walls
+
+
+def _moved(state: GameState, action: Move) -> GameState:
+    player = state.players[action.player]
+    x, y = step(player.cell, action.direction)
+    players = {**state.players, action.player: player.model_copy(update={"x": x, "y": y})}
+    return state.model_copy(update={"players": players})
+
+
+def _exploded(state: GameState, action: Throw) -> GameState:
+    thrower = state.players[action.player]
+    hit = blast_cells(state, landing_cell(state, thrower.cell, action.direction))
+    players = dict(state.players)
+    players[action.player] = thrower.model_copy(update={"grenades": thrower.grenades - 1})
+    for name, p in players.items():
+        if p.alive and p.cell in hit:
+            players[name] = p.model_copy(update={"alive": False})
+    after = state.model_copy(update={"players": players})
+    standing = [team for team in TEAMS if after.live_players(team) > 0]
+    if len(standing) == 2:
+        return after
+    winner = standing[0] if standing else "draw"
+    return after.model_copy(update={"status": "finished", "winner": winner})
+
+
+def _record(state: GameState, action: Action, reason: RejectReason | None) -> GameState:
+    outcome = Outcome(
+        action_id=action.action_id,
+        player=action.player,
+        type=action.type,
+        direction=getattr(action, "direction", None),
+        accepted=reason is None,
+        reason=reason,
+    )
+    return state.model_copy(update={"version": state.version + 1, "last": outcome})
+
+
+def reject(state: GameState, action: Action, reason: RejectReason) -> GameState:
+    """Record `action` as rejected for a reason the rules cannot see (e.g. a bad join token)."""
+    return _record(state, action, reason)
