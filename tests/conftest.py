@@ -1,0 +1,40 @@
+"""Fixtures shared by the whole suite: one real embedded broker per session, fresh topics per test.
+
+There is no mock of Kafka anywhere: a test that needs a broker gets the real Tansu
+binary on a free port, and a broker that cannot start fails the test, never skips it.
+"""
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from infra.broker import EmbeddedBroker, free_port
+from infra.kafka import create_topics
+from infra.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    """The embedded Tansu broker on a free port for the whole session."""
+    log = tmp_path_factory.mktemp("broker") / "tansu.log"
+    with EmbeddedBroker(port=free_port(), log_path=log) as running:
+        yield running
+
+
+@pytest.fixture
+def settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
+    """Settings pointing at the session broker, with topics and a data dir of this test's own."""
+    suffix = uuid.uuid4().hex[:8]
+    configured = Settings(
+        bootstrap_servers=broker.bootstrap_servers,
+        partitions=4,
+        actions_topic=f"actions-{suffix}",
+        games_topic=f"games-{suffix}",
+        dlq_topic=f"actions.dlq-{suffix}",
+        data_dir=tmp_path / "data",
+        snapshot_interval_s=0.2,
+    )
+    create_topics(configured)
+    return configured
