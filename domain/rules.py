@@ -59,12 +59,12 @@ def next_state(state: GameState, action: Action) -> GameState:
 def rejection(state: GameState, action: Action) -> RejectReason | None:
     """Why `action` cannot be applied to `state`, or None if it can (first reason wins)."""
     player = state.players.get(action.player)
-    if player is None:
-        return "unknown_player"
     if isinstance(action, Join):
-        return None
+        return "unknown_player" if player is None else None
     if state.status == "finished":
         return "game_over"
+    if player is None:
+        return "unknown_player"
     if not player.alive:
         return "eliminated"
     target = step(player.cell, action.direction)
