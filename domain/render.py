@@ -32,8 +32,7 @@ def board_cells(state: GameState) -> list[tuple[int, list[str]]]:
         if p.alive:
             grid[p.cell] = cell_label(name, p.grenades)
     return [
-        (y, [grid[(x, y)] for x in range(state.width)])
-        for y in range(state.height - 1, -1, -1)
+        (y, [grid[(x, y)] for x in range(state.width)]) for y in range(state.height - 1, -1, -1)
     ]
 
 

@@ -35,7 +35,9 @@ def producer_config(settings: Settings, **extra: Any) -> dict[str, Any]:
     }
 
 
-def consumer_config(settings: Settings, group_id: str | None = None, **extra: Any) -> dict[str, Any]:
+def consumer_config(
+    settings: Settings, group_id: str | None = None, **extra: Any
+) -> dict[str, Any]:
     """A consumer tuned for low latency on Tansu, which answers a waiting fetch only at fetch.wait.max.ms.
 
     Without a group id the consumer is meant for `assign()` (one partition, no group

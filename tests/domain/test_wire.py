@@ -1,0 +1,107 @@
+"""The wire format: what a client in any language sends and receives."""
+
+import contextlib
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.models import Join, Move, Throw
+from domain.rules import new_game, next_state
+from domain.wire import InvalidMessage, decode_action, encode_action, encode_state
+
+
+def test_decodes_the_documented_action() -> None:
+    raw = b'{"game_id": 2, "player": "A2", "type": "move", "direction": "right", "action_id": "c1f3-17"}'
+    assert decode_action(raw) == Move(
+        game_id=2, player="A2", direction="right", action_id="c1f3-17"
+    )
+
+
+def test_join_needs_no_direction_and_action_id_is_optional() -> None:
+    assert decode_action(b'{"game_id": 0, "player": "B5", "type": "join"}') == Join(
+        game_id=0, player="B5"
+    )
+
+
+def test_ignores_extra_fields_such_as_coordinates() -> None:
+    raw = b'{"game_id": 2, "player": "A2", "type": "throw", "direction": "up", "x": 8, "y": 0}'
+    assert decode_action(raw) == Throw(game_id=2, player="A2", direction="up")
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"\x00\xff garbage", "not_json"),
+        (b'{"game_id": 2, "player": "A2", "type": "move"', "not_json"),
+        (b"[" * 2_000, "not_json"),  # nested past the parser's recursion limit
+        (None, "not_json"),
+        (b'{"game_id": 2, "player": "A2", "type": "teleport"}', "unknown_type"),
+        (b'{"game_id": 2, "player": "A2"}', "invalid_action"),
+        (b'{"game_id": -1, "player": "A2", "type": "join"}', "invalid_action"),
+        (b'{"game_id": 9007199254740992, "player": "A2", "type": "join"}', "invalid_action"),
+        (b'{"game_id": "2", "player": "A2", "type": "join"}', "invalid_action"),
+        (b'{"game_id": 2.5, "player": "A2", "type": "join"}', "invalid_action"),
+        (b'{"game_id": 2, "player": "A2", "type": "move", "direction": "north"}', "invalid_action"),
+        (b'{"game_id": 2, "player": "A2", "type": "move"}', "invalid_action"),
+        (b"[1, 2, 3]", "invalid_action"),
+        (
+            json.dumps({"game_id": 2, "player": "A" * 100, "type": "join"}).encode(),
+            "invalid_action",
+        ),
+        (b" " * 5000, "oversized"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_rejects_what_is_not_an_action_with_a_reason(raw: bytes | None, reason: str) -> None:
+    with pytest.raises(InvalidMessage) as caught:
+        decode_action(raw, max_bytes=4096)
+    assert caught.value.reason == reason
+    assert caught.value.detail
+
+
+@given(st.binary(max_size=512))
+def test_no_bytes_make_the_decoder_raise_anything_else(raw: bytes) -> None:
+    with contextlib.suppress(InvalidMessage):
+        decode_action(raw)
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda c: st.lists(c) | st.dictionaries(st.text(), c),
+    )
+)
+def test_no_json_value_makes_the_decoder_raise_anything_else(value: object) -> None:
+    with contextlib.suppress(InvalidMessage):
+        decode_action(json.dumps(value).encode(), max_bytes=1 << 20)
+
+
+def test_encoded_action_decodes_to_itself_and_omits_an_absent_token() -> None:
+    action = Throw(game_id=3, player="B1", direction="left", action_id="x")
+    raw = encode_action(action)
+    assert b"token" not in raw
+    assert decode_action(raw) == action
+
+
+def test_state_has_the_documented_shape() -> None:
+    state = next_state(new_game(2), Move(game_id=2, player="A2", direction="down", action_id="c1"))
+    wire = json.loads(encode_state(state))
+    assert set(wire) == {
+        "game_id",
+        "version",
+        "status",
+        "winner",
+        "width",
+        "height",
+        "walls",
+        "players",
+        "last",
+    }
+    assert wire["walls"][0] == [2, 7]
+    assert wire["players"]["A2"] == {"team": "A", "x": 2, "y": 8, "grenades": 5, "alive": True}
+    assert wire["last"] == {
+        "action_id": "c1", "player": "A2", "type": "move",
+        "direction": "down", "accepted": True, "reason": None,
+    }  # fmt: skip
