@@ -1,0 +1,36 @@
+"""Join tokens: a player may only act as itself, because the server, not the client, decides who is who.
+
+A token is HMAC-SHA256 over the game id and the player name under a server secret.
+The functions are pure (the secret is an argument); the secret itself lives in the
+settings of the processes that issue and verify tokens, never in a message.
+"""
+
+import hashlib
+import hmac
+
+from domain.models import Action, GameState
+from domain.rules import next_state, reject
+
+
+def join_token(secret: bytes, game_id: int, player: str) -> str:
+    """The token that lets `player` act in game `game_id` (hex, 64 characters)."""
+    message = f"{game_id}:{player}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def is_authentic(secret: bytes, action: Action) -> bool:
+    """Whether `action` carries the token of its own game and player (constant-time comparison)."""
+    if action.token is None:
+        return False
+    expected = join_token(secret, action.game_id, action.player)
+    return hmac.compare_digest(expected.encode(), action.token.encode())
+
+
+def next_authentic_state(state: GameState, action: Action, secret: bytes | None) -> GameState:
+    """`next_state`, except that with a secret an action without its player's token is `bad_token`.
+
+    With no secret the game is open: anyone may act as anyone, as in the talk.
+    """
+    if secret is not None and not is_authentic(secret, action):
+        return reject(state, action, "bad_token")
+    return next_state(state, action)
