@@ -34,7 +34,7 @@ class ActionsSource(FixedPartitionedSource[Inbound | DeadLetter, int]):
     """
 
     def __init__(
-        self, config: dict[str, Any], topic: str, partitions: int, batch_size: int = 5000
+        self, config: dict[str, Any], topic: str, partitions: int, batch_size: int = 1000
     ) -> None:
         self._config = config
         self._topic = topic
