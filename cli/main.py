@@ -9,3 +9,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+from cli import games  # noqa: E402
+
+app.add_typer(games.app, name="games")
