@@ -120,9 +120,11 @@ class GameStore:
             raise
 
     def close(self) -> None:
-        for conn in self._conns:
-            conn.close()
-        self._conns = []
+        """Close every partition, after any read in progress on another thread."""
+        with self._lock:
+            for conn in self._conns:
+                conn.close()
+            self._conns = []
 
     def game(self, game_id: int) -> GameSnapshot:
         """The snapshot of `game_id` recovery would restore, or UnknownGame."""

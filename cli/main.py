@@ -10,6 +10,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from cli import games  # noqa: E402
+from cli import api, games  # noqa: E402
 
 app.add_typer(games.app, name="games")
+app.add_typer(api.app)
