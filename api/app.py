@@ -75,7 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
     def health() -> Health:
         """The API is up; says whether the recovery store can be read and its resume epoch."""
         try:
-            return Health(store="ready", resume_epoch=stores.get().resume_epoch())
+            return Health(store="ready", resume_epoch=stores.get().check())
         except (NoStore, NotARecoveryStore) as err:
             return Health(store="unavailable", message=str(err))
 

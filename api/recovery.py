@@ -22,6 +22,10 @@ TABLES = {
 FIRST_EPOCH = 1  # Bytewax's resume epoch when nothing has been recorded yet
 
 
+class NoStore(Exception):
+    """No recovery store yet: the directory is missing, holds no partitions, or is being created."""
+
+
 class NotARecoveryStore(Exception):
     """A file that is not a Bytewax recovery partition (corrupt, foreign, or another dataflow's)."""
 
@@ -34,6 +38,9 @@ def open_partition(path: Path) -> sqlite3.Connection:
     except sqlite3.Error as err:
         raise NotARecoveryStore(f"{path}: cannot open ({err})") from None
     try:
+        if conn.execute("SELECT COUNT(*) FROM sqlite_schema").fetchone() == (0,):
+            conn.close()
+            raise NoStore(f"{path} is still being initialised")
         for table, columns in TABLES.items():
             found = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
             if not columns <= found:

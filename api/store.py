@@ -17,6 +17,7 @@ from types import TracebackType
 from pydantic import ValidationError
 
 from api.recovery import (
+    NoStore,
     NotARecoveryStore,
     open_partition,
     resume_epoch,
@@ -29,10 +30,6 @@ from domain.wire import decode_state
 FLOW_ID = "moba"  # the dataflow's id: Bytewax prefixes its step ids with it
 
 __all__ = ["GameSnapshot", "GameStore", "NoStore", "NotARecoveryStore", "UnknownGame"]
-
-
-class NoStore(Exception):
-    """No recovery store yet: the directory is missing or holds no partitions."""
 
 
 class UnknownGame(LookupError):
@@ -115,7 +112,7 @@ class GameStore:
         try:
             for path in paths:
                 self._conns.append(open_partition(path))
-        except NotARecoveryStore:
+        except (NoStore, NotARecoveryStore):
             self.close()
             raise
 
@@ -156,9 +153,10 @@ class GameStore:
         chosen = found if limit is None else found[:limit]
         return [self._snapshot(epoch, blob, at, resume) for _, epoch, blob, at in chosen]
 
-    def resume_epoch(self) -> int:
-        """The epoch recovery would resume from right now."""
+    def check(self) -> int:
+        """The epoch recovery would resume from right now; NotARecoveryStore if not the game's."""
         with self._reading() as (_, resume):
+            self._game_step()
             return resume
 
     @contextmanager
