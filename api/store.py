@@ -69,15 +69,18 @@ ORDER BY snap_epoch DESC LIMIT 1
 _ANY_SNAPSHOT_OF_STEP = (
     "SELECT ser_change FROM snaps WHERE step_id = ? AND ser_change IS NOT NULL LIMIT 1"
 )
-# SQLite returns the bare columns of the row holding MAX(): the newest restorable snapshot.
-_LATEST_OF_EACH_GAME = """
+# The newest restorable snapshot of each game from the key index alone, then the page's blobs.
+_PAGE_OF_GAMES = """
 WITH latest AS (
-  SELECT state_key, MAX(snap_epoch) AS snap_epoch, ser_change, created_at
-  FROM snaps WHERE step_id = ? AND snap_epoch < ? GROUP BY state_key
+  SELECT state_key, MAX(snap_epoch) AS snap_epoch FROM snaps
+  WHERE step_id = ?1 AND snap_epoch < ?2 GROUP BY state_key
+), page AS (
+  SELECT state_key, snap_epoch FROM latest WHERE CAST(state_key AS INTEGER) > ?3
+  ORDER BY CAST(state_key AS INTEGER) LIMIT ?4
 )
-SELECT state_key, snap_epoch, ser_change, created_at FROM latest
-WHERE ser_change IS NOT NULL AND CAST(state_key AS INTEGER) > ?
-ORDER BY CAST(state_key AS INTEGER) LIMIT ?
+SELECT CAST(p.state_key AS INTEGER), p.snap_epoch, s.ser_change, s.created_at FROM page AS p
+JOIN snaps AS s ON s.step_id = ?1 AND s.state_key = p.state_key AND s.snap_epoch = p.snap_epoch
+ORDER BY 1
 """
 
 
@@ -140,15 +143,13 @@ class GameStore:
 
     def games(self, after: int = -1, limit: int | None = None) -> list[GameSnapshot]:
         """Snapshots of the games with ids > `after`, by id, at most `limit` of them."""
-        wanted = -1 if limit is None else limit
         found: list[tuple[int, int, bytes, str]] = []
         with self._reading() as (parts, resume):
             step = self._game_step()
             if step is None:
                 return []
             for part in parts:
-                rows = part.conn.execute(_LATEST_OF_EACH_GAME, (step, part.bound, after, wanted))
-                found += [(int(key), epoch, blob, at) for key, epoch, blob, at in rows]
+                found += _page(part, step, after, limit)
         found.sort()
         chosen = found if limit is None else found[:limit]
         return [self._snapshot(epoch, blob, at, resume) for _, epoch, blob, at in chosen]
@@ -217,6 +218,21 @@ class GameStore:
             raise NotARecoveryStore(f"{self.recovery_dir}: a game snapshot is not a game state")
         at = datetime.fromisoformat(written_at).replace(tzinfo=UTC)  # SQLite CURRENT_TIMESTAMP
         return GameSnapshot(state=state, epoch=epoch, resume_epoch=resume, written_at=at)
+
+
+def _page(
+    part: _Partition, step: str, after: int, limit: int | None
+) -> list[tuple[int, int, bytes, str]]:
+    """Up to `limit` live games of one partition after `after`, skipping discarded ones."""
+    found: list[tuple[int, int, bytes, str]] = []
+    while limit is None or len(found) < limit:
+        wanted = -1 if limit is None else limit - len(found)
+        rows = part.conn.execute(_PAGE_OF_GAMES, (step, part.bound, after, wanted)).fetchall()
+        found += [row for row in rows if row[2] is not None]
+        if limit is None or len(rows) < wanted:
+            break
+        after = rows[-1][0]
+    return found
 
 
 def _as_state(blob: bytes) -> GameState | None:

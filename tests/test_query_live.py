@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+import sqlite_utils
 import uvicorn
+from bytewax.recovery import init_db_dir
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
@@ -94,8 +96,15 @@ def store_ready(settings: Settings) -> bool:
         return False
 
 
+def spread_store(settings: Settings, partitions: int = 3) -> None:
+    """Initialise the recovery dir with several partitions, so games spread over files."""
+    settings.recovery_dir.mkdir(parents=True)
+    init_db_dir(settings.recovery_dir, partitions)
+
+
 def test_the_cli_the_api_and_the_games_topic_agree(settings, run_dataflow) -> None:
     actions = script(range(10), per_game=12)
+    spread_store(settings)
     flow = run_dataflow(workers=2)
     poll_store(settings, lambda snaps: store_ready(settings))
     data_dir = str(settings.data_dir)
@@ -109,6 +118,9 @@ def test_the_cli_the_api_and_the_games_topic_agree(settings, run_dataflow) -> No
     stored = poll_store(settings, reached(final))
 
     flow.assert_running()
+    parts = [sqlite_utils.Database(p) for p in settings.recovery_dir.glob("part-*.sqlite3")]
+    assert len(parts) == 3
+    assert sum(db["snaps"].count > 1 for db in parts) >= 2  # the games really are spread
     assert set(stored) == set(actions)
     for g, snap in stored.items():
         assert snap.state == on_topic[g][-1] == fold(g, actions[g])
@@ -151,6 +163,7 @@ def test_the_cli_the_api_and_the_games_topic_agree(settings, run_dataflow) -> No
 def test_reads_while_the_dataflow_writes_see_only_folded_prefixes(settings, run_dataflow) -> None:
     actions = script(range(20, 28), per_game=40, seed=9)
     ordered = interleaved(actions)
+    spread_store(settings)
     run_dataflow(workers=2)
 
     def produce_slowly() -> None:
