@@ -233,6 +233,7 @@ def served(settings: Settings) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+    assert not thread.is_alive(), "uvicorn did not stop: an event stream outlived its client"
 
 
 def events(lines: Iterator[str]) -> Iterator[dict[str, str]]:
