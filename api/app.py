@@ -8,7 +8,7 @@ Every error, including invalid input, is JSON with a `message`.
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -23,7 +23,7 @@ from domain.models import MAX_GAME_ID
 from infra.settings import Settings
 
 GameIdPath = Annotated[int, Path(ge=0, le=MAX_GAME_ID, description="The game's id.")]
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "Unknown game."},
     422: {"model": ErrorBody, "description": "Invalid id or query parameter."},
     503: {"model": ErrorBody, "description": "No readable recovery store (yet)."},
@@ -149,10 +149,11 @@ def _add_error_handlers(app: FastAPI, stores: Stores) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        summary = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
         details: list[dict[str, object]] = [
-            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors
         ]
-        summary = "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in details)  # type: ignore[arg-type]
         return error(422, f"invalid request: {summary}", details)
 
     @app.exception_handler(HTTPException)

@@ -169,7 +169,9 @@ class GameStore:
             try:
                 for conn in self._conns:
                     conn.execute("BEGIN")
-                exs, fronts, commits = [], [], []
+                exs: list[tuple[int, int, int]] = []
+                fronts: list[tuple[int, int, int]] = []
+                commits: list[int | None] = []
                 for conn in self._conns:
                     exs += conn.execute("SELECT ex_num, worker_count, resume_epoch FROM exs")
                     fronts += conn.execute(

@@ -1,7 +1,7 @@
 """`moba api`: serve the query API (games from the recovery store, live states as SSE)."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,6 +23,6 @@ def api(
     from api.app import create_app
     from infra.settings import Settings
 
-    overrides = {"api_host": host, "api_port": port, "data_dir": data_dir}
+    overrides: dict[str, Any] = {"api_host": host, "api_port": port, "data_dir": data_dir}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
