@@ -2,6 +2,8 @@
 
 import typer
 
+from cli import api, broker, games, topics, up
+
 app = typer.Typer(
     name="moba",
     help="A multiplayer online battle arena whose backend is Kafka and a Bytewax dataflow.",
@@ -9,8 +11,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-from cli import api, games  # noqa: E402
-
+app.command()(broker.broker)
+app.add_typer(topics.app, name="topics")
+app.command()(up.up)
 app.add_typer(games.app, name="games")
 app.add_typer(api.app)
