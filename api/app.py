@@ -31,7 +31,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 class Stores:
-    """The one open GameStore, opened when first needed and dropped when it stops reading."""
+    """The one open GameStore: opened when first needed, reopened when the files were replaced."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -40,6 +40,9 @@ class Stores:
 
     def get(self) -> GameStore:
         with self._lock:
+            if self._store is not None and not self._store.is_current():
+                self._store.close()
+                self._store = None
             if self._store is None:
                 store = GameStore(self.settings.recovery_dir)
                 store.open()

@@ -91,6 +91,7 @@ class GameStore:
         self.recovery_dir = recovery_dir
         self.flow_id = flow_id
         self._conns: list[sqlite3.Connection] = []
+        self._files: list[tuple[Path, int]] = []  # (path, inode) of each opened partition
         self._step: str | None = None
         self._lock = threading.Lock()
 
@@ -114,10 +115,21 @@ class GameStore:
             raise NoStore(f"no recovery partitions (part-*.sqlite3) in {self.recovery_dir}")
         try:
             for path in paths:
+                self._files.append((path, path.stat().st_ino))
                 self._conns.append(open_partition(path))
         except (NoStore, NotARecoveryStore):
             self.close()
             raise
+        except FileNotFoundError:
+            self.close()
+            raise NoStore(f"recovery store at {self.recovery_dir} vanished while opening") from None
+
+    def is_current(self) -> bool:
+        """Whether the opened files are still there (`moba up` moves stale stores aside)."""
+        try:
+            return all(path.stat().st_ino == inode for path, inode in self._files)
+        except FileNotFoundError:
+            return False
 
     def close(self) -> None:
         """Close every partition, after any read in progress on another thread."""
@@ -125,6 +137,7 @@ class GameStore:
             for conn in self._conns:
                 conn.close()
             self._conns = []
+            self._files = []
 
     def game(self, game_id: int) -> GameSnapshot:
         """The snapshot of `game_id` recovery would restore, or UnknownGame."""

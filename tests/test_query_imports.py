@@ -15,6 +15,6 @@ def test_the_api_imports_neither_the_dataflow_nor_the_client() -> None:
     assert not loaded & {"dataflows", "client", "cli", "bytewax"}
 
 
-def test_the_cli_loads_no_web_server_kafka_or_store_until_a_command_needs_it() -> None:
-    loaded = modules_after("import cli.main")
+def test_the_query_commands_load_no_web_server_kafka_or_store_until_run() -> None:
+    loaded = modules_after("import cli.games, cli.api")
     assert not loaded & {"fastapi", "uvicorn", "confluent_kafka", "sqlite3", "api", "sqlite_utils"}

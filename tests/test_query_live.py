@@ -289,3 +289,22 @@ def test_a_reconnecting_client_gets_only_newer_states(settings, run_dataflow, se
         first = next(events(response.iter_lines()))
 
     assert first["id"] == "4"
+
+
+def test_the_api_follows_a_store_moved_aside_and_recreated(settings, run_dataflow) -> None:
+    produce_actions(settings, [Join(game_id=5, player="B2"), Join(game_id=5, player="B3")])
+    flow = run_dataflow(workers=1)
+    poll_store(settings, reached({5: 2}))
+
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/games/5").json()["state"]["version"] == 2
+        flow.kill()
+        settings.recovery_dir.rename(settings.data_dir / "recovery.stale")  # as `moba up` does
+        gone = client.get("/games/5")
+        assert gone.status_code == 503
+        assert "no recovery store" in gone.json()["message"]
+
+        produce_actions(settings, [Join(game_id=9, player="A1")])
+        run_dataflow(workers=1)  # a fresh store: the whole log is replayed into it
+        poll_store(settings, reached({5: 2, 9: 1}))
+        assert client.get("/games/9").status_code == 200
