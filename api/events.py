@@ -6,13 +6,14 @@ missed; versions only ever increase on the stream, so anything not newer than wh
 was already sent (a replay after recovery, or the snapshot itself) is skipped.
 """
 
+import json
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import anyio
 from anyio.to_thread import run_sync
-from confluent_kafka import Consumer, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 from pydantic import ValidationError
 
 from domain.models import GameState
@@ -41,13 +42,17 @@ async def state_events(
 
     `since` is when `first` was written; `after_version` is what the client already has.
     """
+    last = after_version
+    if first.version > last:
+        last = first.version
+        yield sse(first)
     consumer = Consumer(consumer_config(settings))
     try:
-        await run_sync(_assign, consumer, settings, first.game_id, since)
-        last = after_version
-        if first.version > last:
-            last = first.version
-            yield sse(first)
+        try:
+            await run_sync(_assign, consumer, settings, first.game_id, since)
+        except KafkaException as err:
+            yield b"event: error\ndata: %s\n\n" % json.dumps({"message": str(err)}).encode()
+            return  # the client may reconnect with Last-Event-ID and resume
         idle_since = time.monotonic()
         while True:
             state = _state(await run_sync(consumer.poll, POLL_S), first.game_id)
@@ -66,7 +71,9 @@ async def state_events(
 def _assign(consumer: Consumer, settings: Settings, game_id: int, since: datetime) -> None:
     """Start at the first state written after `since - REWIND`, or at the end if there is none.
 
-    The end is read before the time lookup, so a state written in between is still read.
+    Starting by time, not at the end, means no state written after the snapshot is missed
+    even though the snapshot was sent first; the end is read before the time lookup, so a
+    state written in between is still read.
     """
     partition = partition_for(game_id, settings.partitions)
     _, end = consumer.get_watermark_offsets(

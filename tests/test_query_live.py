@@ -308,3 +308,17 @@ def test_the_api_follows_a_store_moved_aside_and_recreated(settings, run_dataflo
         run_dataflow(workers=1)  # a fresh store: the whole log is replayed into it
         poll_store(settings, reached({5: 2, 9: 1}))
         assert client.get("/games/9").status_code == 200
+
+
+def test_the_event_stream_says_so_when_kafka_cannot_be_reached(settings, run_dataflow) -> None:
+    produce_actions(settings, [Join(game_id=4, player="A1")])
+    run_dataflow(workers=1)
+    poll_store(settings, reached({4: 1}))
+    nowhere = settings.model_copy(update={"bootstrap_servers": f"127.0.0.1:{free_port()}"})
+
+    with TestClient(create_app(nowhere)) as client, client.stream("GET", "/games/4/events") as r:
+        sent = list(events(r.iter_lines()))
+
+    assert [e["event"] for e in sent] == ["state", "error"]
+    assert decode_state(sent[0]["data"]).version == 1
+    assert json.loads(sent[1]["data"])["message"]
