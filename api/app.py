@@ -82,7 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
         except (NoStore, NotARecoveryStore) as err:
             return Health(store="unavailable", message=str(err))
 
-    @app.get("/games", responses=ERRORS)
+    @app.get("/games", responses={k: v for k, v in ERRORS.items() if k != 404})
     def list_games(
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         after: Annotated[
