@@ -2,7 +2,7 @@
 
 import typer
 
-from cli import broker, topics, up
+from cli import api, broker, games, topics, up
 
 app = typer.Typer(
     name="moba",
@@ -14,3 +14,5 @@ app = typer.Typer(
 app.command()(broker.broker)
 app.add_typer(topics.app, name="topics")
 app.command()(up.up)
+app.add_typer(games.app, name="games")
+app.add_typer(api.app)

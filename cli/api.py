@@ -1,0 +1,28 @@
+"""`moba api`: serve the query API (games from the recovery store, live states as SSE)."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(help="Serve the REST API over the recovery store.")
+
+
+@app.command()
+def api(
+    host: Annotated[str | None, typer.Option(help="Bind address [default: MOBA_API_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: MOBA_API_PORT]")] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Data directory holding `recovery/` [default: MOBA_DATA_DIR]"),
+    ] = None,
+) -> None:
+    """Serve GET /games, /games/{id}, /games/{id}/events and /health; OpenAPI at /docs."""
+    import uvicorn
+
+    from api.app import create_app
+    from infra.settings import Settings
+
+    overrides: dict[str, Any] = {"api_host": host, "api_port": port, "data_dir": data_dir}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
