@@ -2,6 +2,8 @@
 
 import typer
 
+from cli import client
+
 app = typer.Typer(
     name="moba",
     help="A multiplayer online battle arena whose backend is Kafka and a Bytewax dataflow.",
@@ -9,3 +11,5 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+app.add_typer(client.app, name="client")
