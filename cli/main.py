@@ -2,7 +2,7 @@
 
 import typer
 
-from cli import client
+from cli import bots, client
 
 app = typer.Typer(
     name="moba",
@@ -13,3 +13,4 @@ app = typer.Typer(
 )
 
 app.add_typer(client.app, name="client")
+app.add_typer(bots.app, name="bots")

@@ -16,11 +16,10 @@ PLAYERS = [f"{t}{i}" for t in "AB" for i in range(1, 6)]
 def placed(**cells: tuple[int, int]) -> GameState:
     """A new game with only the named players alive, at the given cells."""
     state = new_game(1)
-    players = {
-        name: p.model_copy(update={"alive": name in cells, "x": cells.get(name, p.cell)[0],
-                                   "y": cells.get(name, p.cell)[1]})
-        for name, p in state.players.items()
-    }  # fmt: skip
+    players = {}
+    for name, p in state.players.items():
+        x, y = cells.get(name, p.cell)
+        players[name] = p.model_copy(update={"x": x, "y": y, "alive": name in cells})
     return state.model_copy(update={"players": players})
 
 
