@@ -20,29 +20,43 @@ class Settings(BaseSettings):
         description="Comma-separated Kafka bootstrap servers; point it at a real Kafka to leave the embedded broker.",
     )
     partitions: int = Field(
-        10, ge=1, description="Partitions of `actions` and `games`; game g lives on partition g mod P of both."
+        10,
+        ge=1,
+        description="Partitions of `actions` and `games`; game g lives on partition g mod P of both.",
     )
     actions_topic: str = Field("actions", description="Where clients write intents.")
-    games_topic: str = Field("games", description="Where the dataflow writes each game's new state.")
-    dlq_topic: str = Field("actions.dlq", description="Where undecodable actions go, with the reason.")
-    replication_factor: int = Field(1, ge=1, description="Replication factor used when creating topics.")
+    games_topic: str = Field(
+        "games", description="Where the dataflow writes each game's new state."
+    )
+    dlq_topic: str = Field(
+        "actions.dlq", description="Where undecodable actions go, with the reason."
+    )
+    replication_factor: int = Field(
+        1, ge=1, description="Replication factor used when creating topics."
+    )
     data_dir: Path = Field(
-        Path(".moba"), description="Root of local data: the recovery store lives in `<data_dir>/recovery`."
+        Path(".moba"),
+        description="Root of local data: the recovery store lives in `<data_dir>/recovery`.",
     )
     snapshot_interval_s: float = Field(
         1.0, gt=0, description="Seconds between recovery snapshots (Bytewax epoch length)."
     )
     backup_interval_s: float = Field(
-        0.0, ge=0, description="How long Bytewax keeps superseded snapshots around; 0 on a single host."
+        0.0,
+        ge=0,
+        description="How long Bytewax keeps superseded snapshots around; 0 on a single host.",
     )
     fetch_wait_max_ms: int = Field(
-        10, ge=0, description="fetch.wait.max.ms for every consumer on a game's path; Tansu answers only when it expires."
+        10,
+        ge=0,
+        description="fetch.wait.max.ms for every consumer on a game's path; Tansu answers only when it expires.",
     )
     max_action_bytes: int = Field(
         4096, ge=64, description="Larger action messages are dead-lettered as oversized, unread."
     )
     secret: SecretStr | None = Field(
-        None, description="Server secret for join tokens; unset means open games (anyone may act as anyone)."
+        None,
+        description="Server secret for join tokens; unset means open games (anyone may act as anyone).",
     )
     api_host: str = Field("127.0.0.1", description="Address `moba api` binds.")
     api_port: int = Field(8000, ge=0, le=65535, description="Port `moba api` binds.")
@@ -51,6 +65,18 @@ class Settings(BaseSettings):
     def bootstrap_list(self) -> list[str]:
         """The bootstrap servers split once, so no adapter parses the string itself."""
         return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as MOBA_* variables, to hand to a child process (e.g. the dataflow)."""
+        env = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            env[f"MOBA_{name.upper()}"] = str(value)
+        return env
 
     @property
     def recovery_dir(self) -> Path:
