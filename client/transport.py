@@ -192,8 +192,8 @@ class KafkaTransport:
 
 
 def _short(err: object) -> str:
-    """The first words of a Kafka error, enough to tell a refused connection from a timeout."""
+    """The gist of a Kafka error: `Connection refused`, `Timed out`."""
     if isinstance(err, KafkaException) and err.args and isinstance(err.args[0], KafkaError):
         err = err.args[0]
     text = err.str() if isinstance(err, KafkaError) else str(err)
-    return text.split(":")[0][:60]
+    return text.rsplit(": ", 1)[-1].split(" (")[0][:60]

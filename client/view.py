@@ -41,12 +41,16 @@ def absorb(view: View, state: GameState, now: float) -> View:
         return replace(view, state=state)
     pending = dict(view.pending)
     sent_at = pending.pop(last.action_id, None)
+    latency_ms = (now - sent_at) * 1000 if sent_at is not None else view.latency_ms
+    if last.type == "join" and last.accepted and view.last_words is not None:
+        # a re-join after a reconnection says nothing the player asked for
+        return replace(view, state=state, latency_ms=latency_ms, pending=pending)
     return replace(
         view,
         state=state,
         last_words=outcome_words(last),
         last_rejected=not last.accepted,
-        latency_ms=(now - sent_at) * 1000 if sent_at is not None else view.latency_ms,
+        latency_ms=latency_ms,
         pending=pending,
     )
 

@@ -99,3 +99,10 @@ def test_every_action_key_maps_to_an_intent_and_others_to_none() -> None:
     assert intent("W", 2, "A2", "id", token="t") == Throw(
         game_id=2, player="A2", action_id="id", token="t", direction="up"
     )
+
+
+def test_a_rejoin_after_a_reconnection_keeps_the_last_action_words() -> None:
+    moved = fold(2, [Move(game_id=2, player="A2", action_id="m", direction="down")])
+    view = absorb(View(game_id=2, player="A2"), moved, now=0)
+    rejoined = next_state(moved, Join(game_id=2, player="A2", action_id="j"))
+    assert absorb(view, rejoined, now=0).last_words == "moved down"
