@@ -2,7 +2,7 @@
 
 import typer
 
-from cli import bots, client
+from cli import bots, client, demo
 
 app = typer.Typer(
     name="moba",
@@ -14,3 +14,4 @@ app = typer.Typer(
 
 app.add_typer(client.app, name="client")
 app.add_typer(bots.app, name="bots")
+app.add_typer(demo.app, name="demo")

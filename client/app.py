@@ -10,6 +10,7 @@ but `loop.call_soon_threadsafe`. prompt_toolkit redraws from the current `View`.
 import asyncio
 import contextlib
 import logging
+import signal
 import threading
 import time
 import uuid
@@ -159,9 +160,12 @@ async def play(
         asyncio.create_task(_join_until_seen(session, outbox)),
     ]
     loop.set_exception_handler(_log_loop_error)
+    signals = _quit_on_signals(loop, app)
     try:
         await app.run_async(set_exception_handler=False, handle_sigint=False)
     finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
         stop.set()
         for task in tasks:
             task.cancel()
@@ -250,6 +254,23 @@ def _guarded(receive: Callable[[threading.Event, Callable[[Event], None]], None]
             deliver(Link(up=False, detail=f"consumer stopped: {err}"))
 
     return run
+
+
+def _quit_on_signals(loop: asyncio.AbstractEventLoop, app: Application[None]) -> list[int]:
+    """SIGTERM and SIGHUP end the app like q does, so the terminal is restored on the way out."""
+
+    def quit_app() -> None:
+        if app.future is not None and not app.future.done():
+            app.exit()
+
+    installed = []
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(signum, quit_app)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            pass
+    return installed
 
 
 def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
