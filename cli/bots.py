@@ -59,13 +59,17 @@ def bots(
 
     log_path = settings.data_dir / "logs" / "bots.log"
     typer.echo(f"{len(seats)} bots in {len(game_ids)} game(s) at {rate}/s; Ctrl-C stops them")
-    for signum in (signal.SIGINT, signal.SIGTERM):  # stop between two intents, then report
-        signal.signal(signum, lambda *_: stop.set())
-    with (
-        to_file(log_path, capture_stderr=False),
-        KafkaTransport(settings, game_ids, history=0) as t,
-    ):
-        tally = run_bots(
-            t, seats, rate=rate, stop=stop, seed=seed, duration_s=duration, report=report
-        )
+    # stop between two intents and report, rather than die mid-send
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with (
+            to_file(log_path, capture_stderr=False),
+            KafkaTransport(settings, game_ids, history=0) as t,
+        ):
+            tally = run_bots(
+                t, seats, rate=rate, stop=stop, seed=seed, duration_s=duration, report=report
+            )
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     typer.echo(f"done: {tally.line()}")
