@@ -5,13 +5,14 @@ walk toward the nearest cell from which such a throw exists; never into a wall, 
 edge or another player.
 """
 
+import functools
 import random
 from collections import deque
 from typing import Literal
 
 from domain.board import Cell, Direction, on_board, step
 from domain.models import GameState
-from domain.rules import blast_cells, landing_cell
+from domain.rules import blast_cells, landing_cell, new_game
 
 DIRECTIONS: tuple[Direction, ...] = ("up", "down", "left", "right")
 WANDER = 0.1  # how often a bot takes a random legal step, so two bots never lock each other
@@ -61,12 +62,28 @@ def _sides(state: GameState, player: str) -> _Sides:
 
 
 def _hits(state: GameState, sides: _Sides, cell: Cell, direction: Direction) -> tuple[int, int]:
-    first = step(cell, direction)
-    if not on_board(first, state.width, state.height) or first in state.walls:
+    blast = _blasts(state.width, state.height, state.walls).get((cell, direction))
+    if blast is None:  # the first cell is a wall or off the board
         return 0, 0
-    blast = blast_cells(state, landing_cell(state, cell, direction))
     foes, friends = sides
     return len(blast & foes), len(blast & friends) + (cell in blast)
+
+
+@functools.cache
+def _blasts(
+    width: int, height: int, walls: tuple[Cell, ...]
+) -> dict[tuple[Cell, Direction], frozenset[Cell]]:
+    """Every throw's blast on an empty board of this layout (players never stop a grenade)."""
+    board = new_game(0).model_copy(update={"width": width, "height": height, "walls": walls})
+    blasts = {}
+    for x in range(width):
+        for y in range(height):
+            for direction in DIRECTIONS:
+                first = step((x, y), direction)
+                if on_board(first, width, height) and first not in walls:
+                    landing = landing_cell(board, (x, y), direction)
+                    blasts[(x, y), direction] = frozenset(blast_cells(board, landing))
+    return blasts
 
 
 def legal_moves(state: GameState, player: str) -> list[Direction]:
