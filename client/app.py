@@ -256,7 +256,9 @@ def _guarded(receive: Callable[[threading.Event, Callable[[Event], None]], None]
     return run
 
 
-def _quit_on_signals(loop: asyncio.AbstractEventLoop, app: Application[None]) -> list[int]:
+def _quit_on_signals(
+    loop: asyncio.AbstractEventLoop, app: Application[None]
+) -> list[signal.Signals]:
     """SIGTERM and SIGHUP end the app like q does, so the terminal is restored on the way out."""
 
     def quit_app() -> None:

@@ -91,14 +91,9 @@ class KafkaTransport:
     def receive(self, stop: threading.Event, deliver: Deliver) -> None:
         """Read our partitions from a recent offset until `stop`; retry while the broker is away."""
         self._deliver = deliver
-        consumer = Consumer(
-            consumer_config(
-                self._settings,
-                logger=self._log,
-                error_cb=self._on_error,
-                **{"reconnect.backoff.max.ms": 1000},
-            )
-        )
+        config = consumer_config(self._settings, logger=self._log, error_cb=self._on_error)
+        config["reconnect.backoff.max.ms"] = 1000
+        consumer = Consumer(config)
         try:
             while not stop.is_set() and not self._assign(consumer):
                 stop.wait(HEARTBEAT_S)
