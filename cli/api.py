@@ -5,10 +5,8 @@ from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="Serve the REST API over the recovery store.")
 
 
-@app.command()
 def api(
     host: Annotated[str | None, typer.Option(help="Bind address [default: MOBA_API_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port [default: MOBA_API_PORT]")] = None,

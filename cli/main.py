@@ -1,8 +1,12 @@
-"""The `moba` command: one Typer app per command group, mounted here and nowhere else."""
+"""The `moba` command: every command and command group is mounted here and nowhere else.
+
+Command modules import their heavy dependencies (Kafka, prompt-toolkit, bytewax,
+FastAPI) inside the command, so `moba games show` does not pay for `moba client`.
+"""
 
 import typer
 
-from cli import api, broker, games, topics, up
+from cli import api, bots, broker, client, demo, games, topics, up
 
 app = typer.Typer(
     name="moba",
@@ -11,8 +15,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.command()(broker.broker)
-app.add_typer(topics.app, name="topics")
+app.command()(demo.demo)
 app.command()(up.up)
+app.command()(client.client)
+app.command()(bots.bots)
 app.add_typer(games.app, name="games")
-app.add_typer(api.app)
+app.command()(api.api)
+app.add_typer(topics.app, name="topics")
+app.command()(broker.broker)

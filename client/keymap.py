@@ -1,0 +1,36 @@
+"""Which key means which intent: arrows move, W/A/S/D throw. Presentation, not rules."""
+
+from domain.board import Direction
+from domain.models import Action, Move, Throw
+
+MOVE_KEYS: dict[str, Direction] = {"up": "up", "down": "down", "left": "left", "right": "right"}
+THROW_KEYS: dict[str, Direction] = {"w": "up", "a": "left", "s": "down", "d": "right"}
+QUIT_KEYS = ("q", "c-c")
+
+
+def action_keys() -> list[str]:
+    """Every key that sends an intent, as prompt_toolkit names them (W/A/S/D in both cases)."""
+    return [*MOVE_KEYS, *THROW_KEYS, *(k.upper() for k in THROW_KEYS)]
+
+
+def intent(
+    key: str, game_id: int, player: str, action_id: str, token: str | None = None
+) -> Action | None:
+    """The intent `key` stands for, or None if it stands for none."""
+    if key in MOVE_KEYS:
+        return Move(
+            game_id=game_id,
+            player=player,
+            action_id=action_id,
+            token=token,
+            direction=MOVE_KEYS[key],
+        )
+    if key.lower() in THROW_KEYS:
+        return Throw(
+            game_id=game_id,
+            player=player,
+            action_id=action_id,
+            token=token,
+            direction=THROW_KEYS[key.lower()],
+        )
+    return None

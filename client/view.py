@@ -1,0 +1,169 @@
+"""The client's view model: what the screen shows, as pure functions of the events seen so far.
+
+Only the event loop's thread calls these; the screen draws whatever `View` is current.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from client.events import Link, Undelivered
+from client.phrases import outcome_words
+from domain.models import GameState
+from domain.render import EMPTY, WALL, board_cells, cell_label, header
+
+Fragments = list[tuple[str, str]]  # prompt_toolkit's (style, text) pairs
+CONNECTING = Link(up=False, detail="connecting")
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything one player's screen shows; replaced, never mutated."""
+
+    game_id: int
+    player: str
+    state: GameState | None = None
+    link: Link = CONNECTING
+    last_words: str | None = None
+    last_rejected: bool = False
+    latency_ms: float | None = None
+    note: str | None = None
+    pending: Mapping[str, float] = field(default_factory=dict)
+
+
+def absorb(view: View, state: GameState, now: float) -> View:
+    """`view` after a state from `games`; other games and versions already shown are ignored."""
+    if state.game_id != view.game_id:
+        return view
+    if view.state is not None and state.version <= view.state.version:
+        return view
+    last = state.last
+    if last is None or last.player != view.player:
+        return replace(view, state=state)
+    pending = dict(view.pending)
+    sent_at = pending.pop(last.action_id, None)
+    latency_ms = (now - sent_at) * 1000 if sent_at is not None else view.latency_ms
+    if last.type == "join" and last.accepted and view.last_words is not None:
+        # a re-join after a reconnection says nothing the player asked for
+        return replace(view, state=state, latency_ms=latency_ms, pending=pending)
+    return replace(
+        view,
+        state=state,
+        last_words=outcome_words(last),
+        last_rejected=not last.accepted,
+        latency_ms=latency_ms,
+        pending=pending,
+    )
+
+
+def sent(view: View, action_id: str, now: float) -> View:
+    """`view` after handing action `action_id` to the producer at time `now` (seconds).
+
+    The notice about an earlier key is cleared: it no longer describes the last key.
+    """
+    return replace(view, pending={**view.pending, action_id: now}, note=None)
+
+
+def linked(view: View, link: Link) -> View:
+    """`view` after news about the broker connection."""
+    return replace(view, link=link)
+
+
+def undelivered(view: View, failure: Undelivered) -> View:
+    """`view` after the producer gave up on one of our actions."""
+    pending = {k: v for k, v in view.pending.items() if k != failure.action_id}
+    return replace(view, note=f"action not delivered: {failure.error}", pending=pending)
+
+
+def noted(view: View, note: str | None) -> View:
+    """`view` with a local notice (why a key did nothing)."""
+    return replace(view, note=note)
+
+
+def idle_reason(view: View) -> str | None:
+    """Why no key can do anything now (game over, eliminated, not a player), or None.
+
+    Before the first state arrives the client sends anyway: the server decides.
+    """
+    state = view.state
+    if state is None:
+        return None
+    if state.status == "finished":
+        return f"the game is over ({winner_words(state)}): press q to quit"
+    me = state.players.get(view.player)
+    if me is None:
+        return f"there is no player {view.player} in game {view.game_id}"
+    if not me.alive:
+        return "you are eliminated: watch the others or press q to quit"
+    return None
+
+
+def winner_words(state: GameState) -> str:
+    """`team A wins`, `draw`, or `no winner yet`."""
+    if state.winner is None:
+        return "no winner yet"
+    return "draw" if state.winner == "draw" else f"team {state.winner} wins"
+
+
+def status_lines(view: View) -> Fragments:
+    """The status area under the board, one (style, text) pair per line."""
+    lines: Fragments = []
+    state = view.state
+    if state is None:
+        lines.append(("class:status", "waiting for the game state..."))
+    else:
+        me = state.players.get(view.player)
+        grenades = me.grenades if me is not None else 0
+        lines.append(
+            (
+                "class:status",
+                f"Grenades: {grenades}   Team A: {state.live_players('A')} alive"
+                f"   Team B: {state.live_players('B')} alive   (version {state.version})",
+            )
+        )
+        if state.status == "finished":
+            lines.append(("class:status.over", f"GAME OVER: {winner_words(state)}"))
+        elif me is not None and not me.alive:
+            lines.append(("class:status.over", "You are eliminated"))
+    if view.last_words is not None:
+        style = "class:status.rejected" if view.last_rejected else "class:status"
+        lines.append((style, f"Last action: {view.last_words}"))
+    if view.latency_ms is not None:
+        lines.append(("class:status", f"Latency of your last action: {view.latency_ms:.0f} ms"))
+    if view.link.up:
+        lines.append(("class:status", f"Broker: {view.link.detail}"))
+    else:
+        lines.append(("class:status.down", f"Broker: {view.link.detail}"))
+    if view.note is not None:
+        lines.append(("class:status.note", view.note))
+    lines.append(("class:help", "arrows move   w/a/s/d throw up/left/down/right   q quits"))
+    return lines
+
+
+def board_fragments(view: View) -> Fragments:
+    """Header and board from the shared renderer, with walls, teams and our own player styled."""
+    state = view.state
+    if state is None:
+        return [("class:header", f"*** Game {view.game_id}, Player {view.player} ***\n")]
+    teams = {cell_label(n, p.grenades): p.team for n, p in state.players.items() if p.alive}
+    me = state.players.get(view.player)
+    mine = cell_label(view.player, me.grenades) if me is not None and me.alive else None
+    out: Fragments = [("class:header", header(state, view.player) + "\n")]
+    for y, cells in board_cells(state):
+        out.append(("class:axis", f"{y} "))
+        for x, cell in enumerate(cells):
+            if x:
+                out.append(("", " "))
+            out.append((_cell_style(cell, mine, teams), cell))
+        out.append(("", "\n"))
+    out.append(("class:axis", "  " + " ".join(f"{x:^4}" for x in range(state.width))))
+    return out
+
+
+def _cell_style(cell: str, mine: str | None, teams: Mapping[str, str]) -> str:
+    if cell == mine:
+        return "class:me"
+    if cell == WALL:
+        return "class:wall"
+    if cell == EMPTY or cell not in teams:
+        return ""
+    return f"class:team-{teams[cell].lower()}"

@@ -1,0 +1,84 @@
+"""`moba bots` against the real broker and dataflow: a whole game, as the pure fold says."""
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.bots import parse_games, parse_players
+from cli.main import app
+from client.bots import run_bots
+from client.transport import KafkaTransport
+from dataflows.launch import REPO_ROOT
+from domain.models import Action
+from domain.rules import fold
+from domain.wire import decode_action, decode_state
+from infra.settings import Settings
+from tests.kafka_helpers import read_topic
+from tests.terminal import Terminal
+
+MOBA = str(REPO_ROOT / ".venv" / "bin" / "moba")
+
+
+def test_games_and_players_are_parsed_from_ranges_and_lists() -> None:
+    assert parse_games("2") == [2]
+    assert parse_games("1-3,7,2") == [1, 2, 3, 7]
+    assert parse_players("A1, B3") == ["A1", "B3"]
+    assert len(parse_players(None)) == 10
+
+
+@pytest.mark.slow
+def test_bots_play_a_game_to_its_end_and_every_intent_is_answered(
+    settings: Settings, run_dataflow: Callable[..., object]
+) -> None:
+    run_dataflow(workers=1)
+    seats = [(3, f"{team}{i}") for team in "AB" for i in range(1, 6)]
+    with KafkaTransport(settings, [3], history=0) as transport:
+        tally = run_bots(transport, seats, rate=50, stop=threading.Event(), duration_s=60)
+
+    assert tally.finished == {3}
+    assert tally.answered == tally.sent and tally.undelivered == 0
+    assert len(tally.latencies_ms) == tally.answered
+    actions: list[Action] = [
+        decode_action(m.value)
+        for m in read_topic(settings, settings.actions_topic, lambda ms: len(ms) >= tally.sent)
+    ]
+    states = [
+        decode_state(m.value)
+        for m in read_topic(settings, settings.games_topic, lambda ms: len(ms) >= len(actions))
+    ]
+    assert states[-1] == fold(3, actions)
+    assert states[-1].status == "finished"
+
+
+@pytest.mark.slow
+def test_the_bots_command_runs_for_a_duration_and_reports(
+    settings: Settings, run_dataflow: Callable[..., object]
+) -> None:
+    run_dataflow(workers=1)
+    result = CliRunner().invoke(
+        app,
+        ["bots", "--games", "1-4", "--players", "A1,B1", "--rate", "20", "--duration", "3"],
+        env=settings.as_env(),
+    )
+    assert result.exit_code == 0, result.output
+    assert "8 bots in 4 game(s) at 20.0/s" in result.output
+    assert "done: sent" in result.output
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_bots_cleanly_with_a_report(
+    settings: Settings, run_dataflow: Callable[..., object]
+) -> None:
+    run_dataflow(workers=1)
+    terminal = Terminal()
+    try:
+        command = [MOBA, "bots", "--game", "4", "--rate", "2"]
+        terminal.start(command, settings.as_env(), REPO_ROOT)
+        terminal.wait_for(lambda s: "sent " in s)
+        terminal.keys("C-c")
+        screen = terminal.wait_for(lambda s: terminal.exited(), timeout_s=15)
+        assert "done: sent" in screen and "Traceback" not in screen
+    finally:
+        terminal.close()

@@ -1,0 +1,123 @@
+"""Key bindings -> intents, through the real prompt_toolkit app fed by a pipe, with no terminal."""
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from client.app import play
+from client.transport import Deliver
+from client.view import View
+from domain.models import Action, GameState, Player
+from domain.rules import new_game
+from tests.fakes import FakeServer
+
+UP, DOWN, RIGHT, LEFT = "\x1b[A", "\x1b[B", "\x1b[C", "\x1b[D"
+
+
+async def until(condition: Callable[[], object], timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met before the deadline"
+        await asyncio.sleep(0.01)
+
+
+def play_keys(server: FakeServer, steps: list[tuple[str, int]], player: str = "A2") -> View:
+    """Type each text, waiting after each until the server has seen `count` actions; then quit."""
+
+    async def scenario() -> View:
+        with create_pipe_input() as keys:
+            game = asyncio.create_task(
+                play(server, server.state.game_id, player, input=keys, output=DummyOutput())
+            )
+            for text, count in steps:
+                await until(lambda c=count: len(server.sent) >= c)
+                keys.send_text(text)
+            await until(lambda: len(server.sent) >= steps[-1][1] if steps else True)
+            keys.send_text("q")
+            return await asyncio.wait_for(game, 5)
+
+    return asyncio.run(scenario())
+
+
+def test_join_is_sent_first_and_the_state_shows_at_once() -> None:
+    server = FakeServer(new_game(2))
+    view = play_keys(server, [])
+    assert server.intents()[0] == ("join", None)
+    assert view.state is not None and view.state.game_id == 2
+
+
+def test_arrows_move_and_wasd_throw() -> None:
+    server = FakeServer(new_game(2), apply_rules=False)
+    keys = [DOWN, RIGHT, LEFT, UP, "w", "a", "s", "D"]
+    steps = [(key, i + 1) for i, key in enumerate(keys)] + [("", len(keys) + 1)]
+    play_keys(server, steps)
+    assert server.intents()[1:] == [
+        ("move", "down"),
+        ("move", "right"),
+        ("move", "left"),
+        ("move", "up"),
+        ("throw", "up"),
+        ("throw", "left"),
+        ("throw", "down"),
+        ("throw", "right"),
+    ]
+
+
+def test_every_action_carries_game_player_token_and_a_unique_id() -> None:
+    server = FakeServer(new_game(7))
+
+    async def scenario() -> None:
+        with create_pipe_input() as keys:
+            game = asyncio.create_task(
+                play(server, 7, "B3", token="t0k", input=keys, output=DummyOutput())
+            )
+            await until(lambda: len(server.sent) >= 1)
+            keys.send_text(UP)
+            await until(lambda: len(server.sent) >= 2)
+            keys.send_text(UP)
+            await until(lambda: len(server.sent) >= 3)
+            keys.send_text("q")
+            await asyncio.wait_for(game, 5)
+
+    asyncio.run(scenario())
+    assert {(a.game_id, a.player, a.token) for a in server.sent} == {(7, "B3", "t0k")}
+    assert len({a.action_id for a in server.sent}) == len(server.sent)
+
+
+def test_walking_into_a_wall_shows_the_rejection_and_a_latency() -> None:
+    server = FakeServer(new_game(2))  # A2 starts at (2, 9); (2, 7) is a wall
+    view = play_keys(server, [(DOWN, 1), (DOWN, 2), ("", 3)])
+    assert view.last_words == "can't move there: wall"
+    assert view.last_rejected
+    assert view.latency_ms is not None and view.latency_ms >= 0
+
+
+def eliminated(state: GameState, name: str) -> GameState:
+    players = {**state.players, name: Player(team="A", x=2, y=9, grenades=5, alive=False)}
+    return state.model_copy(update={"players": players})
+
+
+def test_an_eliminated_player_is_told_why_and_nothing_is_sent() -> None:
+    server = FakeServer(eliminated(new_game(2), "A2"))
+    view = play_keys(server, [(UP, 1), ("w", 1)])
+    assert server.intents() == [("join", None)]
+    assert view.note is not None and "eliminated" in view.note
+
+
+def test_q_quits_before_any_state_arrives() -> None:
+    class Silent(FakeServer):
+        """A server that records intents and never answers."""
+
+        def send(self, action: Action) -> None:
+            self.sent.append(action)
+
+        def receive(self, stop: threading.Event, deliver: Deliver) -> None:
+            stop.wait()
+
+    server = Silent(new_game(2))
+    view = play_keys(server, [("", 1)])
+    assert view.state is None

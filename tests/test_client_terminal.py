@@ -1,0 +1,89 @@
+"""End to end in a real terminal: `moba client` in tmux, the real broker, the real dataflow."""
+
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from dataflows.launch import REPO_ROOT
+from infra.settings import Settings
+from tests.terminal import Terminal
+
+pytestmark = pytest.mark.slow
+
+MOBA = str(REPO_ROOT / ".venv" / "bin" / "moba")
+
+
+@pytest.fixture
+def terminal() -> Iterator[Terminal]:
+    term = Terminal()
+    yield term
+    term.close()
+
+
+def row(screen: str, y: int) -> str:
+    """Board row `y` of the screen (`9 A1-5 ...`)."""
+    return next(line for line in screen.splitlines() if line.split(" ", 1)[0] == str(y))
+
+
+def version(screen: str) -> int:
+    found = re.search(r"\(version (\d+)\)", screen)
+    return int(found.group(1)) if found else -1
+
+
+def test_the_board_shows_and_changes_when_the_player_moves(
+    settings: Settings, run_dataflow: Callable[..., object], terminal: Terminal
+) -> None:
+    run_dataflow(workers=1)
+    terminal.start([MOBA, "client", "--game", "2", "--player", "A2"], settings.as_env(), REPO_ROOT)
+    screen = terminal.wait_for(lambda s: "A2-5" in s and "Broker: connected" in s)
+    assert "*** Game 2-A, Player A2 ***" in screen
+    assert "A2-5" in row(screen, 9) and "A2-5" not in row(screen, 8)
+
+    terminal.keys("Down")
+    screen = terminal.wait_for(lambda s: "A2-5" in row(s, 8))
+    assert "A2-5" not in row(screen, 9)
+    assert "Last action: moved down" in screen
+    latency = re.search(r"Latency of your last action: (\d+) ms", screen)
+    assert latency is not None and int(latency.group(1)) < 1000
+
+    terminal.keys("a")  # throw left from (2, 8): lands on (0, 8), next to A1 on (0, 9)
+    screen = terminal.wait_for(lambda s: "A2-4" in s)
+    assert "A1-5" not in screen and "Team A: 4 alive" in screen
+
+    terminal.keys("q")
+    terminal.wait_for(lambda s: terminal.exited(), timeout_s=10)
+
+
+def test_walking_into_a_wall_shows_the_rejection(
+    settings: Settings, run_dataflow: Callable[..., object], terminal: Terminal
+) -> None:
+    run_dataflow(workers=1)
+    terminal.start([MOBA, "client", "--game", "5", "--player", "A2"], settings.as_env(), REPO_ROOT)
+    terminal.wait_for(lambda s: "A2-5" in s)
+    terminal.keys("Down")  # (2, 8)
+    terminal.wait_for(lambda s: "A2-5" in row(s, 8))
+    terminal.keys("Down")  # (2, 7) is a wall
+    screen = terminal.wait_for(lambda s: "can't move there: wall" in s)
+    assert "A2-5" in row(screen, 8)
+    terminal.keys("C-c")
+    terminal.wait_for(lambda s: terminal.exited(), timeout_s=10)
+    assert "Traceback" not in terminal.screen()
+
+
+def test_no_broker_shows_a_clear_message_and_no_traceback(
+    settings: Settings, terminal: Terminal, unused_port: int
+) -> None:
+    env = {**settings.as_env(), "MOBA_BOOTSTRAP_SERVERS": f"127.0.0.1:{unused_port}"}
+    terminal.start([MOBA, "client", "--game", "2", "--player", "A2"], env, REPO_ROOT)
+    screen = terminal.wait_for(lambda s: "Broker: unreachable at" in s)
+    assert "retrying" in screen and "Traceback" not in screen and "%3|" not in screen
+    terminal.keys("q")
+    terminal.wait_for(lambda s: terminal.exited(), timeout_s=10)
+
+
+@pytest.fixture
+def unused_port() -> int:
+    from infra.broker import free_port
+
+    return free_port()

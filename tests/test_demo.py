@@ -1,0 +1,59 @@
+"""`moba demo` in a real terminal: it starts, bots play, q stops everything, nothing strays."""
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from dataflows.launch import REPO_ROOT
+from infra.broker import free_port, port_in_use
+from tests.terminal import Terminal
+
+pytestmark = pytest.mark.slow
+
+MOBA = str(REPO_ROOT / ".venv" / "bin" / "moba")
+
+
+@pytest.fixture
+def terminal() -> Iterator[Terminal]:
+    term = Terminal()
+    yield term
+    term.close()
+
+
+def version(screen: str) -> int:
+    found = re.search(r"\(version (\d+)\)", screen)
+    return int(found.group(1)) if found else -1
+
+
+def test_the_demo_plays_with_bots_and_q_stops_everything(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {"MOBA_DATA_DIR": str(tmp_path / "data")}
+    terminal.start([MOBA, "demo", "--port", str(port), "--rate", "10"], env, REPO_ROOT)
+
+    screen = terminal.wait_for(lambda s: "*** Game 1-A, Player A2 ***" in s, timeout_s=60)
+    started = version(screen)
+    terminal.wait_for(lambda s: version(s) >= started + 10, timeout_s=30)  # the bots play
+    processes = terminal.processes()
+    names = {p.name() for p in processes}
+    assert any(n.startswith("tansu") for n in names)
+    assert any("bytewax.run" in " ".join(p.cmdline()) for p in processes)
+
+    terminal.keys("q")
+    screen = terminal.wait_for(lambda s: terminal.exited(), timeout_s=30)
+    assert "bye" in screen and "Traceback" not in screen
+    _, alive = psutil.wait_procs(processes, timeout=10)
+    assert [p for p in alive if _running(p)] == []
+    assert not port_in_use("127.0.0.1", port)
+
+
+def _running(process: psutil.Process) -> bool:
+    """Alive and not a zombie (the pane's own exited process waits for tmux to reap it)."""
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
