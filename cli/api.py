@@ -6,7 +6,6 @@ from typing import Annotated, Any
 import typer
 
 
-
 def api(
     host: Annotated[str | None, typer.Option(help="Bind address [default: MOBA_API_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port [default: MOBA_API_PORT]")] = None,

@@ -6,13 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.logs import to_file
-from client.bots import Seat, Tally, run_bots
-from client.transport import KafkaTransport
-from infra.settings import Settings
-
-
-ALL_PLAYERS = tuple(f"{team}{i}" for team in "AB" for i in range(1, 6))
+from domain.board import PLAYERS
 
 
 def parse_games(text: str) -> list[int]:
@@ -27,7 +21,7 @@ def parse_games(text: str) -> list[int]:
 def parse_players(text: str | None) -> list[str]:
     """`A1,B3` or nothing for all ten players."""
     if not text:
-        return list(ALL_PLAYERS)
+        return list(PLAYERS)
     return [p.strip() for p in text.split(",") if p.strip()]
 
 
@@ -45,6 +39,11 @@ def bots(
     seed: Annotated[int, typer.Option(help="Seed of the bots' choices.")] = 0,
 ) -> None:
     """Play the given players of the given games until they end, the duration passes, or Ctrl-C."""
+    from cli.logs import to_file
+    from client.bots import Seat, Tally, run_bots
+    from client.transport import KafkaTransport
+    from infra.settings import Settings
+
     settings = Settings()
     game_ids = parse_games(game)
     seats: list[Seat] = [(g, p) for g in game_ids for p in parse_players(players)]

@@ -7,14 +7,14 @@ import time
 
 import typer
 
-from infra.broker import BrokerError, EmbeddedBroker
-
 
 def broker(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(9092, min=1, max=65535, help="Port to listen on."),
 ) -> None:
     """Run the embedded broker (in memory only) until Ctrl-C."""
+    from infra.broker import BrokerError, EmbeddedBroker
+
     try:
         running = EmbeddedBroker(host, port).start()
     except BrokerError as err:

@@ -5,11 +5,6 @@ from typing import Annotated
 
 import typer
 
-from cli.logs import to_file
-from client.app import play
-from client.transport import KafkaTransport
-from client.view import winner_words
-from infra.settings import Settings
 
 def client(
     game: Annotated[int, typer.Option(help="Game id.", min=0)],
@@ -20,6 +15,12 @@ def client(
     ] = None,
 ) -> None:
     """Play PLAYER in game GAME until you press q."""
+    from cli.logs import to_file
+    from client.app import play
+    from client.transport import KafkaTransport
+    from client.view import winner_words
+    from infra.settings import Settings
+
     settings = Settings()
     log_path = settings.data_dir / "logs" / f"client-{game}-{player}.log"
     with to_file(log_path, capture_stderr=True), KafkaTransport(settings, [game]) as transport:

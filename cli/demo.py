@@ -1,36 +1,23 @@
-"""`moba demo`: the whole game on one machine: embedded broker, topics, dataflow, nine bots, you.
+"""`moba demo`: the whole game on one machine: embedded broker, topics, dataflow, API, nine bots, you.
 
-Quitting the client stops everything in reverse order; the broker and the dataflow
-run in their own sessions so a stray Ctrl-C cannot leave one of them half-stopped.
+Quitting the client stops everything in reverse order. The demo keeps its data in
+`<data_dir>/demo` and starts it afresh each time: its embedded broker forgets every
+message when it stops, so a recovery store from a previous demo would describe a log
+that no longer exists.
 """
 
-import asyncio
 import contextlib
-import logging
-import os
 import shutil
-import signal
-import subprocess
 import threading
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.bots import ALL_PLAYERS
-from cli.logs import to_file
-from client.app import play
-from client.bots import run_bots
-from client.transport import KafkaTransport
-from client.view import winner_words
-from dataflows import launch
-from infra.broker import EmbeddedBroker, free_port, port_in_use
-from infra.kafka import create_topics
-from infra.settings import Settings
+from domain.board import PLAYERS
 
-log = logging.getLogger("moba.demo")
-
+if TYPE_CHECKING:
+    from infra.settings import Settings
 
 
 def demo(
@@ -39,64 +26,58 @@ def demo(
     rate: Annotated[float, typer.Option(help="Intents per second of all bots.", min=0.1)] = 3.0,
     port: Annotated[int, typer.Option(help="Broker port (default 9092, or any free one).")] = 0,
 ) -> None:
-    """Start a broker, the topics, the dataflow and nine bots, then the client for PLAYER."""
+    """Start a broker, the topics, the dataflow, the API and nine bots, then the client for PLAYER."""
+    import asyncio
+
+    from cli.logs import to_file
+    from cli.stack import Stack, StackError
+    from client.app import play
+    from client.transport import KafkaTransport
+    from client.view import winner_words
+    from infra.broker import free_port, port_in_use
+    from infra.settings import Settings
+
+    if player not in PLAYERS:
+        typer.echo(f"no player {player!r}: choose one of {', '.join(PLAYERS)}", err=True)
+        raise typer.Exit(2)
     base = Settings()
-    root = base.data_dir / "demo"
-    # the embedded broker forgets everything when it stops, so must the recovery store
+    root = (base.data_dir / "demo").resolve()
     shutil.rmtree(root, ignore_errors=True)
-    logs = root / "logs"
-    logs.mkdir(parents=True)
+    (root / "logs").mkdir(parents=True)
     port = port or (9092 if not port_in_use("127.0.0.1", 9092) else free_port())
-    with to_file(logs / "demo.log", capture_stderr=True), contextlib.ExitStack() as stack:
-        typer.echo(f"starting the embedded broker on 127.0.0.1:{port} ...")
-        broker = stack.enter_context(EmbeddedBroker(port=port, log_path=logs / "tansu.log"))
-        settings = base.model_copy(
-            update={"bootstrap_servers": broker.bootstrap_servers, "data_dir": root}
-        )
-        create_topics(settings)
-        typer.echo("starting the dataflow (with recovery) ...")
-        stack.enter_context(dataflow(settings, logs / "dataflow.log"))
-        typer.echo(f"starting the bots ({rate}/s); logs in {logs}")
-        stack.enter_context(bots(settings, game, player, rate))
-        with KafkaTransport(settings, [game]) as transport:
-            view = asyncio.run(play(transport, game, player))
-        typer.echo("stopping the bots, the dataflow and the broker ...")
-        log.info("client quit")
+    api_port = base.api_port if not port_in_use(base.api_host, base.api_port) else free_port()
+    settings = base.model_copy(
+        update={
+            "bootstrap_servers": f"127.0.0.1:{port}",
+            "data_dir": root,
+            "api_port": api_port,
+        }
+    )
+    try:
+        with (
+            to_file(root / "logs" / "demo.log", capture_stderr=True),
+            Stack(settings, say=typer.echo) as stack,
+        ):
+            stack.add_api()
+            typer.echo(f"bots: the nine others at {rate} intents/s; the client starts now")
+            with bots(settings, game, player, rate), KafkaTransport(settings, [game]) as transport:
+                view = asyncio.run(play(transport, game, player))
+            typer.echo("stopping the bots, the API, the dataflow and the broker ...")
+    except StackError as err:
+        typer.echo(f"cannot run the demo: {err}", err=True)
+        raise typer.Exit(1) from None
     if view.state is not None and view.state.status == "finished":
         typer.echo(f"Game {game}: {winner_words(view.state)}.")
     typer.echo("bye")
 
 
 @contextlib.contextmanager
-def dataflow(settings: Settings, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """The games dataflow as a child in its own session; interrupted, then killed, on exit."""
-    with open(log_path, "ab") as out:
-        process = subprocess.Popen(
-            launch.command(workers=1),
-            cwd=launch.REPO_ROOT,
-            env=launch.environment(settings, recovery=True),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        yield process
-    finally:
-        log.info("stopping the dataflow")
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        log.info("dataflow stopped: %s", process.returncode)
-
-
-@contextlib.contextmanager
-def bots(settings: Settings, game: int, human: str, rate: float) -> Iterator[threading.Thread]:
+def bots(settings: "Settings", game: int, human: str, rate: float) -> Iterator[threading.Thread]:
     """The nine other players as bots on a thread of this process; stopped and joined on exit."""
-    seats = [(game, p) for p in ALL_PLAYERS if p != human]
+    from client.bots import run_bots
+    from client.transport import KafkaTransport
+
+    seats = [(game, p) for p in PLAYERS if p != human]
     stop = threading.Event()
     transport = KafkaTransport(settings, [game], history=0)
     thread = threading.Thread(
@@ -110,8 +91,6 @@ def bots(settings: Settings, game: int, human: str, rate: float) -> Iterator[thr
     try:
         yield thread
     finally:
-        log.info("stopping the bots")
         stop.set()
         thread.join(10)
         transport.close()
-        log.info("bots stopped")

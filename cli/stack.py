@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,6 +121,15 @@ class Stack:
         self.say(f"{name}: pid {process.pid}, log {log_path}")
         return child
 
+    def add_api(self) -> Child:
+        """The query API (`moba api`) on the settings' host and port, reading this stack's store."""
+        host, port = self.settings.api_host, self.settings.api_port
+        if port_in_use(host, port):
+            raise StackError(f"the API port {host}:{port} is in use; set MOBA_API_PORT")
+        child = self.add("api", [sys.executable, "-m", "cli", "api"])
+        self.say(f"api: http://{host}:{port}/games (OpenAPI at /docs)")
+        return child
+
     def dead(self) -> list[Child]:
         """Children that have exited (a healthy stack has none)."""
         return [child for child in self.children if not child.alive()]
@@ -158,13 +168,15 @@ class Stack:
 
     def _start_broker(self) -> None:
         servers = self.settings.bootstrap_servers
-        if broker_answers(servers):
+        host, _, port = self.settings.bootstrap_list[0].rpartition(":")
+        local = len(self.settings.bootstrap_list) == 1 and host in LOCAL_HOSTS and port.isdigit()
+        host = "127.0.0.1" if host in ("", "localhost") else host
+        # a closed local port needs no metadata probe (which would wait for its timeout)
+        if not (local and not port_in_use(host, int(port))) and broker_answers(servers):
             self.say(f"broker: using the one at {servers}")
             return
-        host, _, port = self.settings.bootstrap_list[0].rpartition(":")
-        if len(self.settings.bootstrap_list) != 1 or host not in LOCAL_HOSTS or not port.isdigit():
+        if not local:
             raise StackError(f"no Kafka broker answers at MOBA_BOOTSTRAP_SERVERS={servers}")
-        host = "127.0.0.1" if host in ("", "localhost") else host
         if port_in_use(host, int(port)):
             raise StackError(f"{host}:{port} is in use by something that is not a Kafka broker")
         self.broker = EmbeddedBroker(host, int(port), log_path=self.log_dir / "broker.log").start()

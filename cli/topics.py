@@ -1,12 +1,11 @@
 """`moba topics`: create the game's topics idempotently, or list them with partition counts."""
 
-import typer
-from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient
+from typing import TYPE_CHECKING
 
-from cli.stack import broker_answers
-from infra.kafka import TopicMismatch, create_topics, topic_partitions
-from infra.settings import Settings
+import typer
+
+if TYPE_CHECKING:
+    from infra.settings import Settings
 
 app = typer.Typer(help="The game's Kafka topics.", no_args_is_help=True)
 
@@ -14,6 +13,10 @@ app = typer.Typer(help="The game's Kafka topics.", no_args_is_help=True)
 @app.command()
 def create() -> None:
     """Create `actions`, `games` and `actions.dlq` with the configured partitions (idempotent)."""
+    from confluent_kafka import KafkaException
+
+    from infra.kafka import TopicMismatch, create_topics
+
     settings = reachable_settings()
     try:
         outcomes = create_topics(settings)
@@ -27,6 +30,10 @@ def create() -> None:
 @app.command("list")
 def list_topics() -> None:
     """The broker's topics and their partition counts; the game's own are marked."""
+    from confluent_kafka.admin import AdminClient
+
+    from infra.kafka import topic_partitions
+
     settings = reachable_settings()
     ours = topic_partitions(settings)
     metadata = AdminClient({"bootstrap.servers": settings.bootstrap_servers}).list_topics(
@@ -37,8 +44,11 @@ def list_topics() -> None:
         typer.echo(f"{mark} {name}: {len(metadata.topics[name].partitions)} partitions")
 
 
-def reachable_settings() -> Settings:
+def reachable_settings() -> "Settings":
     """The settings, once a broker answers at their bootstrap servers (else exit 1, saying so)."""
+    from cli.stack import broker_answers
+    from infra.settings import Settings
+
     settings = Settings()
     if not broker_answers(settings.bootstrap_servers):
         typer.echo(

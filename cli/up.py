@@ -4,19 +4,21 @@ import signal
 from types import FrameType
 
 import typer
-from pydantic import ValidationError
-
-from cli.stack import Stack, StackError
-from infra.broker import BrokerError
-from infra.kafka import TopicMismatch
-from infra.settings import Settings
 
 
 def up(
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Dataflow worker threads."),
     recovery: bool = typer.Option(True, help="Snapshot state to <data_dir>/recovery and resume."),
+    api: bool = typer.Option(True, help="Serve the query API (`moba api`) too."),
 ) -> None:
     """Start the broker (unless one answers), create topics, run the dataflow; Ctrl-C stops all."""
+    from pydantic import ValidationError
+
+    from cli.stack import Stack, StackError
+    from infra.broker import BrokerError
+    from infra.kafka import TopicMismatch
+    from infra.settings import Settings
+
     try:
         settings = Settings()
     except ValidationError as err:
@@ -26,6 +28,8 @@ def up(
     stack = Stack(settings, workers=workers, recovery=recovery, say=typer.echo)
     try:
         stack.start()
+        if api:
+            stack.add_api()
         typer.echo(
             f"up: actions -> {settings.actions_topic}, states <- {settings.games_topic}, "
             f"dead letters -> {settings.dlq_topic} on {settings.bootstrap_servers}; Ctrl-C stops"

@@ -22,6 +22,9 @@ DEFAULT_WALLS: tuple[Cell, ...] = (
 START_COLUMNS = (0, 2, 4, 6, 8)
 START_ROW: dict[Team, int] = {"A": HEIGHT - 1, "B": 0}
 TEAMS: tuple[Team, Team] = ("A", "B")
+PLAYERS: tuple[str, ...] = tuple(
+    f"{team}{i}" for team in TEAMS for i in range(1, len(START_COLUMNS) + 1)
+)
 
 STEPS: dict[Direction, Cell] = {
     "up": (0, 1),
