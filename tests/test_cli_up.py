@@ -1,11 +1,13 @@
 """`moba topics` and `moba up` as a person runs them: friendly errors, clean start and stop."""
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 
+import httpx
 import psutil
 import pytest
 from typer.testing import CliRunner
@@ -41,7 +43,9 @@ def test_an_unreachable_broker_is_a_message_and_exit_code_not_a_traceback() -> N
 @pytest.mark.slow
 def test_up_runs_the_backend_stops_on_ctrl_c_and_never_resumes_a_stale_store(tmp_path) -> None:
     port = free_port()
-    settings = Settings(bootstrap_servers=f"127.0.0.1:{port}", data_dir=tmp_path / "data")
+    settings = Settings(
+        bootstrap_servers=f"127.0.0.1:{port}", data_dir=tmp_path / "data", api_port=free_port()
+    )
     env = {**os.environ, **settings.as_env()}
 
     first = start_up(env, tmp_path / "up-1.log")
@@ -50,6 +54,7 @@ def test_up_runs_the_backend_stops_on_ctrl_c_and_never_resumes_a_stale_store(tmp
         produce_actions(settings, [Join(game_id=3, player="B2", action_id="hi")])
         [msg] = read_topic(settings, settings.games_topic, Reached({3: 1}), partitions=[3])
         assert decode_state(msg.value).last.action_id == "hi"
+        assert api_answers(f"http://127.0.0.1:{settings.api_port}/health")
     finally:
         children = stop_up(first)
     assert first.returncode == 0
@@ -63,6 +68,17 @@ def test_up_runs_the_backend_stops_on_ctrl_c_and_never_resumes_a_stale_store(tmp
     log = (tmp_path / "up-2.log").read_text()
     assert "is stale (the embedded broker was just started, empty); moved to" in log
     assert list(tmp_path.joinpath("data").glob("recovery.stale-*"))
+
+
+def api_answers(url: str, timeout_s: float = 30) -> bool:
+    """Whether the API `moba up` started answers `url` before the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(url, timeout=1).status_code == 200:
+                return True
+        time.sleep(0.1)
+    return False
 
 
 def start_up(env: dict[str, str], log_path) -> subprocess.Popen[bytes]:
