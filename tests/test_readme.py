@@ -26,3 +26,12 @@ def test_ci_runs_the_readmes_test_command() -> None:
         if line.strip() and not line.startswith("#")
     ]
     assert quick_start_commands()[1] in ci_lines
+
+
+def test_every_setting_is_documented_with_its_default() -> None:
+    from infra.settings import Settings
+
+    readme = (ROOT / "README.md").read_text()
+    for name, field in Settings.model_fields.items():
+        default = "unset" if field.default is None else field.default
+        assert f"| `MOBA_{name.upper()}` | `{default}` |" in readme, name
