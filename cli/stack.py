@@ -53,13 +53,19 @@ class Child:
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """SIGINT (as Ctrl-C would), then SIGKILL if it does not exit in time; the whole group."""
+        self.interrupt()
+        self.wait_or_kill(timeout_s)
+
+    def interrupt(self) -> None:
         if self.alive():
             _signal_group(self.process, signal.SIGINT)
-            try:
-                self.process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                _signal_group(self.process, signal.SIGKILL)
-                self.process.wait()
+
+    def wait_or_kill(self, timeout_s: float = 10.0) -> None:
+        try:
+            self.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            _signal_group(self.process, signal.SIGKILL)
+            self.process.wait()
 
     def log_tail(self, lines: int = 20) -> str:
         if self.log_path is None or not self.log_path.exists():
@@ -146,10 +152,16 @@ class Stack:
             time.sleep(poll_s)
 
     def stop(self) -> None:
-        """Stop every child, last started first, then the broker if we started it."""
-        while self.children:
-            child = self.children.pop()
-            child.stop()
+        """Stop every child, last started first, then the broker if we started it.
+
+        All children are interrupted before any is waited for: they shut down side by
+        side (each takes a second or so), and the broker outlives them all.
+        """
+        children, self.children = self.children[::-1], []
+        for child in children:
+            child.interrupt()
+        for child in children:
+            child.wait_or_kill()
         if self.broker is not None:
             self.broker.stop()
             self.say("embedded broker stopped (its topics are gone)")
