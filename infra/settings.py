@@ -66,6 +66,18 @@ class Settings(BaseSettings):
         """The bootstrap servers split once, so no adapter parses the string itself."""
         return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]
 
+    def as_env(self) -> dict[str, str]:
+        """These settings as MOBA_* variables, to hand to a child process (e.g. the dataflow)."""
+        env = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            env[f"MOBA_{name.upper()}"] = str(value)
+        return env
+
     @property
     def recovery_dir(self) -> Path:
         """Where Bytewax keeps its SQLite recovery partitions (`part-*.sqlite3`)."""

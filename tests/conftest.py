@@ -5,7 +5,7 @@ binary on a free port, and a broker that cannot start fails the test, never skip
 """
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from infra.broker import EmbeddedBroker, free_port
 from infra.kafka import create_topics
 from infra.settings import Settings
+from tests.kafka_helpers import Dataflow
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +39,22 @@ def settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
     )
     create_topics(configured)
     return configured
+
+
+@pytest.fixture
+def run_dataflow(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., "Dataflow"]]:
+    """Start `python -m bytewax.run dataflows.games` on this test's settings; stopped at teardown.
+
+    `run_dataflow(workers=4, recovery=True)` returns a started `Dataflow` handle.
+    """
+    started: list[Dataflow] = []
+
+    def start(workers: int = 1, recovery: bool = True, args: list[str] | None = None) -> Dataflow:
+        log = tmp_path / f"dataflow-{len(started)}.log"
+        flow = Dataflow(settings, log, workers=workers, recovery=recovery).start(args)
+        started.append(flow)
+        return flow
+
+    yield start
+    for flow in started:
+        flow.kill()

@@ -1,0 +1,226 @@
+"""The dataflow's Kafka edges: a source over `actions` partitions, a sink that routes explicitly.
+
+The only dataflow module that imports confluent_kafka. Both replace bytewax's stock
+connectors, which in 0.21.1 busy-poll one consumer per partition, flush the producer
+after every batch, ignore `KafkaSinkMessage.partition` and drop failed deliveries.
+
+Exactly-once hinges on two things here:
+- the source's snapshot is the next offset to read of each partition, so a resumed
+  flow re-reads exactly what the restored state has not seen;
+- the sink is a `FixedPartitionedSink` whose `snapshot()` flushes the producer and
+  raises if any delivery failed. Bytewax snapshots stateful sinks at the end of each
+  epoch and commits the epoch only after every snapshot is written, so an epoch is
+  never committed while one of its output messages is undelivered.
+"""
+
+import threading
+import zlib
+from collections import deque
+from typing import Any
+
+from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
+from bytewax.outputs import FixedPartitionedSink, StatefulSinkPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from dataflows.records import DeadLetter, Inbound, Outbound
+
+
+class ActionsSource(FixedPartitionedSource[Inbound | DeadLetter, int]):
+    """Every partition of one topic; each worker reads its partitions through one shared consumer.
+
+    Resume state is the next offset to read. Consumer errors that are not fatal come
+    out as dead letters (reason `consumer_error`); fatal ones stop the flow.
+    """
+
+    def __init__(
+        self, config: dict[str, Any], topic: str, partitions: int, batch_size: int = 5000
+    ) -> None:
+        self._config = config
+        self._topic = topic
+        self._partitions = partitions
+        self._batch_size = batch_size
+        self._hubs: dict[int, _ConsumerHub] = {}
+        self._lock = threading.Lock()
+
+    def list_parts(self) -> list[str]:
+        """Each Kafka partition is a part; refuses a topic whose partition count differs from P."""
+        admin = AdminClient({"bootstrap.servers": self._config["bootstrap.servers"]})
+        topic = admin.list_topics(self._topic, timeout=30).topics.get(self._topic)
+        if topic is None or topic.error is not None or not topic.partitions:
+            error = topic.error if topic is not None else "missing"
+            raise RuntimeError(f"cannot read topic {self._topic!r}: {error}")
+        if len(topic.partitions) != self._partitions:
+            raise RuntimeError(
+                f"topic {self._topic!r} has {len(topic.partitions)} partitions, "
+                f"settings say {self._partitions}: game g would be looked for on the wrong one"
+            )
+        return [str(i) for i in sorted(topic.partitions)]
+
+    def build_part(
+        self, step_id: str, for_part: str, resume_state: int | None
+    ) -> "_ActionsPartition":
+        partition = int(for_part)
+        hub = self._hub()
+        hub.assign(partition, OFFSET_BEGINNING if resume_state is None else resume_state)
+        return _ActionsPartition(hub, partition, resume_state or 0, self._batch_size)
+
+    def _hub(self) -> "_ConsumerHub":
+        """This worker thread's consumer (bytewax builds and polls a part on its own worker)."""
+        with self._lock:
+            ident = threading.get_ident()
+            if ident not in self._hubs:
+                self._hubs[ident] = _ConsumerHub(self._config, self._topic, self._batch_size)
+            return self._hubs[ident]
+
+
+class _ConsumerHub:
+    """One consumer per worker, demultiplexed into a buffer per partition.
+
+    One consumer instead of one per partition saves a fetcher per partition and the
+    busy polling of each; `consume(timeout=0)` only drains what librdkafka's
+    background fetcher already has.
+    """
+
+    def __init__(self, config: dict[str, Any], topic: str, batch_size: int) -> None:
+        self._consumer = Consumer(config)
+        self._topic = topic
+        self._batch_size = batch_size
+        self._buffers: dict[int, deque[Any]] = {}
+        self._buffered = 0
+        self.errors: deque[KafkaError] = deque()
+
+    def assign(self, partition: int, offset: int) -> None:
+        self._buffers[partition] = deque()
+        self._consumer.incremental_assign([TopicPartition(self._topic, partition, offset)])
+
+    def take(self, partition: int, limit: int) -> list[Any]:
+        """Up to `limit` messages of `partition`, in offset order; never blocks."""
+        buffer = self._buffers[partition]
+        if not buffer and self._buffered < 4 * self._batch_size:
+            self._fill()
+        count = min(limit, len(buffer))
+        self._buffered -= count
+        return [buffer.popleft() for _ in range(count)]
+
+    def _fill(self) -> None:
+        for msg in self._consumer.consume(self._batch_size, 0):
+            error = msg.error()
+            if error is None:
+                self._buffers[msg.partition()].append(msg)
+                self._buffered += 1
+            elif error.fatal():
+                raise RuntimeError(f"fatal error consuming {self._topic!r}: {error}")
+            else:
+                self.errors.append(error)
+
+
+class _ActionsPartition(StatefulSourcePartition[Inbound | DeadLetter, int]):
+    def __init__(self, hub: _ConsumerHub, partition: int, offset: int, batch_size: int) -> None:
+        self._hub = hub
+        self._partition = partition
+        self._next_offset = offset
+        self._batch_size = batch_size
+
+    def next_batch(self) -> list[Inbound | DeadLetter]:
+        batch: list[Inbound | DeadLetter] = []
+        while self._hub.errors:
+            error = self._hub.errors.popleft()
+            batch.append(DeadLetter(None, "consumer_error", str(error)[:300]))
+        msgs = self._hub.take(self._partition, self._batch_size)
+        for msg in msgs:
+            batch.append(
+                Inbound(msg.topic(), self._partition, msg.offset(), msg.key(), msg.value())
+            )
+        if msgs:
+            self._next_offset = msgs[-1].offset() + 1
+        return batch
+
+    def snapshot(self) -> int:
+        return self._next_offset
+
+
+class RoutedSink(FixedPartitionedSink[Outbound, None]):
+    """Produces each `Outbound` to its own topic and partition, through one producer per process.
+
+    Items arrive as `(key, Outbound)`; the key only picks which sink part (and thus
+    which worker) writes it, so all states of a game keep their order. Nothing is
+    flushed per message or per batch: `write_batch` only queues, and the end of each
+    epoch (`snapshot`) flushes and raises if any delivery failed.
+    """
+
+    def __init__(self, config: dict[str, Any], parts: int, flush_timeout_s: float = 30.0) -> None:
+        self._config = config
+        self._parts = parts
+        self._flush_timeout_s = flush_timeout_s
+        self._producer: _CheckedProducer | None = None
+        self._lock = threading.Lock()
+
+    def list_parts(self) -> list[str]:
+        return [f"{i:05d}" for i in range(self._parts)]
+
+    def part_fn(self, item_key: str) -> int:
+        return zlib.adler32(item_key.encode())
+
+    def build_part(self, step_id: str, for_part: str, resume_state: None) -> "_RoutedSinkPartition":
+        with self._lock:
+            if self._producer is None:
+                self._producer = _CheckedProducer(self._config)
+        return _RoutedSinkPartition(self._producer, self._flush_timeout_s)
+
+
+class _CheckedProducer:
+    """A producer whose failed deliveries are remembered and turned into an exception."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.failures: deque[str] = deque()
+        self.producer = Producer(
+            {**config, "delivery.report.only.error": True, "on_delivery": self._delivered}
+        )
+
+    def _delivered(self, err: KafkaError | None, msg: Any) -> None:
+        if err is not None:
+            self.failures.append(f"{msg.topic()}[{msg.partition()}]: {err}")
+
+    def raise_failures(self) -> None:
+        if self.failures:
+            shown = "; ".join(list(self.failures)[:3])
+            raise DeliveryFailed(f"{len(self.failures)} message(s) not delivered: {shown}")
+
+
+class _RoutedSinkPartition(StatefulSinkPartition[Outbound, None]):
+    def __init__(self, checked: _CheckedProducer, flush_timeout_s: float) -> None:
+        self._checked = checked
+        self._flush_timeout_s = flush_timeout_s
+
+    def write_batch(self, values: list[Outbound]) -> None:
+        producer = self._checked.producer
+        for out in values:
+            while True:
+                try:
+                    producer.produce(
+                        out.topic,
+                        out.value,
+                        out.key,
+                        partition=out.partition,
+                        headers=list(out.headers) if out.headers else None,
+                    )
+                    break
+                except BufferError:  # local queue full: let librdkafka send some, then retry
+                    producer.poll(0.05)
+        producer.poll(0)
+        self._checked.raise_failures()
+
+    def snapshot(self) -> None:
+        """End of epoch: all written so far must be on the broker before the epoch commits."""
+        remaining = self._checked.producer.flush(self._flush_timeout_s)
+        self._checked.raise_failures()
+        if remaining:
+            raise DeliveryFailed(f"{remaining} message(s) still undelivered after flush")
+
+    def close(self) -> None:
+        self.snapshot()
+
+
+class DeliveryFailed(RuntimeError):
+    """The broker did not take a message: the flow stops rather than commit an epoch without it."""

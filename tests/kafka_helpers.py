@@ -1,0 +1,182 @@
+"""Test helpers on a real broker: produce as clients do, read topics to a deadline, run the flow.
+
+Reusable by every suite: `produce_actions`, `produce_raw`, `read_topic`, `states_by_game`
+and the `Dataflow` process handle (see the `run_dataflow` fixture in conftest.py).
+"""
+
+import os
+import signal
+import subprocess
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from dataflows import launch
+from domain.models import Action, GameState
+from domain.wire import decode_state, encode_action
+from infra.kafka import consumer_config, game_key, partition_for, producer_config
+from infra.settings import Settings
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message read back from a topic."""
+
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, bytes]
+
+
+def produce_actions(settings: Settings, actions: Iterable[Action]) -> int:
+    """Produce `actions` as clients do: game g to partition g mod P, key str(g)."""
+    producer = Producer(producer_config(settings))
+    count = 0
+    for action in actions:
+        partition = partition_for(action.game_id, settings.partitions)
+        _produce(
+            producer,
+            settings.actions_topic,
+            encode_action(action),
+            game_key(action.game_id),
+            partition,
+        )
+        count += 1
+    assert producer.flush(30) == 0
+    return count
+
+
+def produce_raw(settings: Settings, items: Iterable[tuple[int, bytes | None]]) -> None:
+    """Produce raw `(partition, value)` messages to `actions` (for malformed input)."""
+    producer = Producer(producer_config(settings))
+    for partition, value in items:
+        _produce(producer, settings.actions_topic, value, None, partition)
+    assert producer.flush(30) == 0
+
+
+def _produce(
+    producer: Producer, topic: str, value: bytes | None, key: bytes | None, partition: int
+) -> None:
+    while True:
+        try:
+            producer.produce(topic, value, key, partition=partition)
+            return
+        except BufferError:
+            producer.poll(0.05)
+
+
+def read_topic(
+    settings: Settings,
+    topic: str,
+    until: Callable[[list[Message]], bool],
+    timeout_s: float = 60.0,
+    partitions: Iterable[int] | None = None,
+) -> list[Message]:
+    """Every message of `topic` (or of `partitions`) read from the start until `until(messages)`.
+
+    Polls to a deadline and fails with what it has seen if `until` never holds.
+    """
+    consumer = Consumer(consumer_config(settings))
+    wanted = range(settings.partitions) if partitions is None else partitions
+    consumer.assign([TopicPartition(topic, p, 0) for p in wanted])
+    messages: list[Message] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while not until(messages):
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"{topic}: condition not met after {timeout_s}s; {len(messages)} messages"
+                )
+            for msg in consumer.consume(10_000, 0.2):
+                if msg.error() is not None:
+                    continue
+                headers = {k: v for k, v in (msg.headers() or [])}
+                messages.append(
+                    Message(msg.partition(), msg.offset(), msg.key(), msg.value(), headers)
+                )
+    finally:
+        consumer.close()
+    return messages
+
+
+def states_by_game(messages: Iterable[Message]) -> dict[int, list[GameState]]:
+    """States read from `games`, per game, in the order they were read."""
+    games: dict[int, list[GameState]] = defaultdict(list)
+    for msg in messages:
+        assert msg.value is not None
+        state = decode_state(msg.value)
+        games[state.game_id].append(state)
+    return games
+
+
+class Reached:
+    """A condition for `read_topic` on `games`: every game has reached its final version."""
+
+    def __init__(self, final_versions: dict[int, int]) -> None:
+        self.final_versions = final_versions
+        self.best: dict[int, int] = {}
+        self._checked = 0
+
+    def __call__(self, messages: list[Message]) -> bool:
+        for msg in messages[self._checked :]:
+            state = decode_state(msg.value or b"")
+            self.best[state.game_id] = max(self.best.get(state.game_id, 0), state.version)
+        self._checked = len(messages)
+        return all(self.best.get(g, 0) >= v for g, v in self.final_versions.items())
+
+
+class Dataflow:
+    """`python -m bytewax.run dataflows.games -w N` in its own process group, logging to a file."""
+
+    def __init__(
+        self, settings: Settings, log_path: Path, workers: int = 1, recovery: bool = True
+    ) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self.workers = workers
+        self.recovery = recovery
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, args: list[str] | None = None) -> "Dataflow":
+        env = launch.environment(self.settings, recovery=self.recovery)
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                args or launch.command(self.workers),
+                cwd=launch.REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def kill(self) -> None:
+        """kill -9 the whole process group: no clean shutdown, no final snapshot."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self, timeout_s: float = 10.0) -> int | None:
+        """Interrupt (as Ctrl-C does) and wait; kill -9 if it does not stop in time."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.process.returncode
+
+    def assert_running(self) -> None:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"dataflow exited with {self.process.returncode}:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:] if self.log_path.exists() else ""
