@@ -2,6 +2,8 @@
 
 import typer
 
+from cli import broker, topics, up
+
 app = typer.Typer(
     name="moba",
     help="A multiplayer online battle arena whose backend is Kafka and a Bytewax dataflow.",
@@ -9,3 +11,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command()(broker.broker)
+app.add_typer(topics.app, name="topics")
+app.command()(up.up)

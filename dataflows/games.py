@@ -12,7 +12,6 @@ bytewax reject it. Tests call `build_flow` with bytewax's testing source and sin
 Step ids label recovery data (`game_state` holds each game's JSON): never rename them.
 """
 
-import fcntl
 import os
 from collections.abc import Callable
 from datetime import datetime
@@ -199,28 +198,14 @@ def kafka_flow(settings: Settings) -> Dataflow:
     return build_flow(source, sink, settings)
 
 
-def prepare_recovery_dir(directory: Path, partitions: int = 1) -> bool:
-    """Create and initialise `directory` if it holds no recovery partition yet; True if it did.
-
-    A lock makes processes started together (-i/-a on one host) initialise it once.
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".init.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if any(directory.glob("*.sqlite3")):
-            return False
-        from bytewax.recovery import init_db_dir
-
-        init_db_dir(directory, partitions)
-        return True
-
-
 def __getattr__(name: str) -> Dataflow:
     """Build `flow` on first access: `bytewax.run` is the entrypoint, so the env is read here."""
     if name != "flow":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     recovery_dir = os.environ.get("BYTEWAX_RECOVERY_DIRECTORY")
     if recovery_dir:
+        from dataflows.recovery import prepare_recovery_dir
+
         prepare_recovery_dir(Path(recovery_dir))
     built = kafka_flow(Settings())
     globals()["flow"] = built

@@ -34,7 +34,7 @@ class ActionsSource(FixedPartitionedSource[Inbound | DeadLetter, int]):
     """
 
     def __init__(
-        self, config: dict[str, Any], topic: str, partitions: int, batch_size: int = 5000
+        self, config: dict[str, Any], topic: str, partitions: int, batch_size: int = 1000
     ) -> None:
         self._config = config
         self._topic = topic
@@ -224,3 +224,24 @@ class _RoutedSinkPartition(StatefulSinkPartition[Outbound, None]):
 
 class DeliveryFailed(RuntimeError):
     """The broker did not take a message: the flow stops rather than commit an epoch without it."""
+
+
+def missing_offsets(config: dict[str, Any], topic: str, offsets: dict[int, int]) -> list[int]:
+    """Partitions of `topic` whose log no longer holds the message just before the given offset.
+
+    A recovery store that has read up to offset n of a partition expects message n-1
+    to exist. High watermarks would be cheaper, but Tansu's undercount, so this fetches.
+    """
+    consumer = Consumer({**config, "auto.offset.reset": "error", "enable.partition.eof": True})
+    missing = []
+    try:
+        for partition, offset in sorted(offsets.items()):
+            if offset <= 0:
+                continue
+            consumer.assign([TopicPartition(topic, partition, offset - 1)])
+            msg = consumer.poll(10)
+            if msg is None or msg.error() is not None or msg.offset() != offset - 1:
+                missing.append(partition)
+    finally:
+        consumer.close()
+    return missing

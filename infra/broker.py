@@ -4,6 +4,7 @@ It keeps every topic in memory: when it stops, all messages are gone. Production
 runs on Apache Kafka (docker-compose.yml); this is for laptops, tests and demos.
 """
 
+import logging
 import os
 import signal
 import socket
@@ -72,7 +73,10 @@ class EmbeddedBroker:
 
     def wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
-        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers})
+        quiet = logging.getLogger("moba.broker.probe")  # refused connects are expected until ready
+        quiet.addHandler(logging.NullHandler())
+        quiet.propagate = False
+        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "logger": quiet})
         while True:
             if self.process is not None and self.process.poll() is not None:
                 raise BrokerError(f"broker exited with code {self.process.returncode}")

@@ -77,31 +77,47 @@ def read_topic(
     timeout_s: float = 60.0,
     partitions: Iterable[int] | None = None,
 ) -> list[Message]:
-    """Every message of `topic` (or of `partitions`) read from the start until `until(messages)`.
+    """Every message of `topic` (or of `partitions`) from the start, until `until(messages)`."""
+    with TopicReader(settings, topic, partitions) as reader:
+        return reader.read_until(until, timeout_s)
 
-    Polls to a deadline and fails with what it has seen if `until` never holds.
-    """
-    consumer = Consumer(consumer_config(settings))
-    wanted = range(settings.partitions) if partitions is None else partitions
-    consumer.assign([TopicPartition(topic, p, 0) for p in wanted])
-    messages: list[Message] = []
-    deadline = time.monotonic() + timeout_s
-    try:
-        while not until(messages):
+
+class TopicReader:
+    """A consumer kept open on a topic from its start; `messages` grows with each read."""
+
+    def __init__(
+        self, settings: Settings, topic: str, partitions: Iterable[int] | None = None
+    ) -> None:
+        self.topic = topic
+        self.messages: list[Message] = []
+        self._consumer = Consumer(consumer_config(settings))
+        wanted = range(settings.partitions) if partitions is None else partitions
+        self._consumer.assign([TopicPartition(topic, p, 0) for p in wanted])
+
+    def read_until(
+        self, until: Callable[[list[Message]], bool], timeout_s: float = 60.0
+    ) -> list[Message]:
+        """Poll to a deadline until `until(messages)`; fails with what it has seen otherwise."""
+        deadline = time.monotonic() + timeout_s
+        while not until(self.messages):
             if time.monotonic() > deadline:
                 raise AssertionError(
-                    f"{topic}: condition not met after {timeout_s}s; {len(messages)} messages"
+                    f"{self.topic}: condition not met after {timeout_s}s; "
+                    f"{len(self.messages)} messages"
                 )
-            for msg in consumer.consume(10_000, 0.2):
-                if msg.error() is not None:
-                    continue
-                headers = {k: v for k, v in (msg.headers() or [])}
-                messages.append(
-                    Message(msg.partition(), msg.offset(), msg.key(), msg.value(), headers)
-                )
-    finally:
-        consumer.close()
-    return messages
+            for msg in self._consumer.consume(10_000, 0.05):
+                if msg.error() is None:
+                    headers = dict(msg.headers() or [])
+                    self.messages.append(
+                        Message(msg.partition(), msg.offset(), msg.key(), msg.value(), headers)
+                    )
+        return self.messages
+
+    def __enter__(self) -> "TopicReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._consumer.close()
 
 
 def states_by_game(messages: Iterable[Message]) -> dict[int, list[GameState]]:

@@ -1,0 +1,212 @@
+"""The running backend as one object: broker, topics, dataflow, and any processes added on top.
+
+`moba up` uses it as is; `moba demo` and the API add their processes with `add()`.
+Everything starts in order and stops in reverse order (last added first, broker last).
+
+Which broker: if a Kafka broker answers at MOBA_BOOTSTRAP_SERVERS (default
+localhost:9092), it is used, whoever started it. If nothing answers and that is one
+local address (localhost or 127.0.0.1), the embedded broker is started there. If it
+names another host, that is an error: we never swap in a local broker for a remote one
+that was asked for. A recovery store is resumed only if the broker's log still holds
+what the store says it read; with a broker we just started it cannot, so the store is
+moved aside (renamed, never deleted) and the dataflow starts clean.
+"""
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from confluent_kafka.admin import AdminClient
+
+from dataflows import launch
+from dataflows.kafka import missing_offsets
+from dataflows.recovery import move_aside, prepare_recovery_dir, stored_offsets
+from infra.broker import EmbeddedBroker, port_in_use
+from infra.kafka import consumer_config, create_topics
+from infra.settings import Settings
+
+LOCAL_HOSTS = ("", "localhost", "127.0.0.1")
+
+
+class StackError(RuntimeError):
+    """Something the person running the stack must fix; the message says what."""
+
+
+@dataclass
+class Child:
+    """A process the stack started, in its own process group so we stop it ourselves, in order."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path | None
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """SIGINT (as Ctrl-C would), then SIGKILL if it does not exit in time; the whole group."""
+        if self.alive():
+            _signal_group(self.process, signal.SIGINT)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                _signal_group(self.process, signal.SIGKILL)
+                self.process.wait()
+
+    def log_tail(self, lines: int = 20) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Stack:
+    """Broker + topics + dataflow (with recovery), started by `start()` and stopped by `stop()`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        workers: int = 1,
+        recovery: bool = True,
+        say: Callable[[str], None] = print,
+    ) -> None:
+        self.settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+        self.workers = workers
+        self.recovery = recovery
+        self.say = say
+        self.broker: EmbeddedBroker | None = None
+        self.children: list[Child] = []
+        self.log_dir = self.settings.data_dir / "logs"
+
+    def start(self) -> "Stack":
+        """Broker, topics, recovery store, dataflow; stops whatever started if a step fails."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._start_broker()
+            for topic, outcome in create_topics(self.settings).items():
+                self.say(f"topic {topic}: {outcome}")
+            if self.recovery:
+                self._check_recovery_store()
+            self.add(
+                "dataflow",
+                launch.command(self.workers),
+                launch.environment(self.settings, recovery=self.recovery),
+            )
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def add(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Child:
+        """Start another process (bots, client, API) in the stack; it logs to logs/<name>.log."""
+        log_path = self.log_dir / f"{name}.log"
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                argv,
+                env=env if env is not None else {**os.environ, **self.settings.as_env()},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        child = Child(name, process, log_path)
+        self.children.append(child)
+        self.say(f"{name}: pid {process.pid}, log {log_path}")
+        return child
+
+    def dead(self) -> list[Child]:
+        """Children that have exited (a healthy stack has none)."""
+        return [child for child in self.children if not child.alive()]
+
+    def wait(self, poll_s: float = 0.5) -> Child:
+        """Block until a child exits (Ctrl-C raises KeyboardInterrupt here); returns that child."""
+        while True:
+            dead = self.dead()
+            if dead:
+                return dead[0]
+            broker = self.broker.process if self.broker is not None else None
+            if broker is not None and broker.poll() is not None:
+                raise StackError(f"the embedded broker exited ({broker.returncode})")
+            time.sleep(poll_s)
+
+    def stop(self) -> None:
+        """Stop every child, last started first, then the broker if we started it."""
+        while self.children:
+            child = self.children.pop()
+            child.stop()
+        if self.broker is not None:
+            self.broker.stop()
+            self.say("embedded broker stopped (its topics are gone)")
+            self.broker = None
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _start_broker(self) -> None:
+        servers = self.settings.bootstrap_servers
+        if broker_answers(servers):
+            self.say(f"broker: using the one at {servers}")
+            return
+        host, _, port = self.settings.bootstrap_list[0].rpartition(":")
+        if len(self.settings.bootstrap_list) != 1 or host not in LOCAL_HOSTS or not port.isdigit():
+            raise StackError(f"no Kafka broker answers at MOBA_BOOTSTRAP_SERVERS={servers}")
+        host = "127.0.0.1" if host in ("", "localhost") else host
+        if port_in_use(host, int(port)):
+            raise StackError(f"{host}:{port} is in use by something that is not a Kafka broker")
+        self.broker = EmbeddedBroker(host, int(port), log_path=self.log_dir / "broker.log").start()
+        self.say(f"broker: embedded Tansu at {self.broker.bootstrap_servers} (in memory only)")
+
+    def _check_recovery_store(self) -> None:
+        directory = self.settings.recovery_dir
+        stale = self._stale_reason(directory)
+        if stale is not None:
+            aside = move_aside(directory)
+            self.say(f"recovery store {directory} is stale ({stale}); moved to {aside}")
+        if prepare_recovery_dir(directory):
+            self.say(f"recovery: new store in {directory}")
+        else:
+            self.say(f"recovery: resuming from {directory}")
+
+    def _stale_reason(self, directory: Path) -> str | None:
+        if not any(directory.glob("*.sqlite3")):
+            return None
+        if self.broker is not None:
+            return "the embedded broker was just started, empty"
+        offsets = stored_offsets(directory)
+        config = consumer_config(self.settings)
+        missing = missing_offsets(config, self.settings.actions_topic, offsets)
+        if missing:
+            return f"the broker's log lacks what it read on partitions {missing}"
+        return None
+
+
+def broker_answers(bootstrap_servers: str, timeout_s: float = 3.0) -> bool:
+    """Whether a Kafka broker answers a metadata request at `bootstrap_servers`."""
+    quiet = logging.getLogger("moba.probe")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers, "logger": quiet})
+    try:
+        admin.list_topics(timeout=timeout_s)
+        return True
+    except Exception:
+        return False
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)

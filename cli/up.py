@@ -1,0 +1,59 @@
+"""`moba up`: the whole backend (broker, topics, dataflow with recovery) until Ctrl-C."""
+
+import signal
+from types import FrameType
+
+import typer
+from pydantic import ValidationError
+
+from cli.stack import Stack, StackError
+from infra.broker import BrokerError
+from infra.kafka import TopicMismatch
+from infra.settings import Settings
+
+
+def up(
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Dataflow worker threads."),
+    recovery: bool = typer.Option(True, help="Snapshot state to <data_dir>/recovery and resume."),
+) -> None:
+    """Start the broker (unless one answers), create topics, run the dataflow; Ctrl-C stops all."""
+    try:
+        settings = Settings()
+    except ValidationError as err:
+        typer.echo(f"bad MOBA_* setting: {err}", err=True)
+        raise typer.Exit(2) from None
+    stop_on_signals()
+    stack = Stack(settings, workers=workers, recovery=recovery, say=typer.echo)
+    try:
+        stack.start()
+        typer.echo(
+            f"up: actions -> {settings.actions_topic}, states <- {settings.games_topic}, "
+            f"dead letters -> {settings.dlq_topic} on {settings.bootstrap_servers}; Ctrl-C stops"
+        )
+        if settings.secret is None:
+            typer.echo("games are open: no MOBA_SECRET, anyone may act as any player")
+        dead = stack.wait()
+        typer.echo(
+            f"{dead.name} exited with code {dead.process.returncode}:\n{dead.log_tail()}", err=True
+        )
+        raise typer.Exit(1)
+    except KeyboardInterrupt:
+        typer.echo("stopping")
+    except (StackError, BrokerError, TopicMismatch) as err:
+        typer.echo(f"cannot run: {err}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        stack.stop()
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM both stop the stack cleanly, even when SIGINT came in ignored.
+
+    A shell starts background jobs with SIGINT ignored, and Python then keeps it so.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,67 @@
+"""The recovery store on disk: initialise it, read where its input stopped, move it aside.
+
+Bytewax writes the store (schema in docs/recovery.md); this module only prepares the
+directory and reads the input offsets, so `moba up` can tell a store that matches the
+broker's log from one left over by a broker that has since forgotten everything.
+"""
+
+import fcntl
+import io
+import pickle
+import sqlite3
+import time
+from pathlib import Path
+
+INPUT_STEP = "moba.actions_in"  # the flow id, a dot, the input step id
+
+
+def prepare_recovery_dir(directory: Path, partitions: int = 1) -> bool:
+    """Create and initialise `directory` if it holds no recovery partition yet; True if it did.
+
+    A lock makes processes started together (-i/-a on one host) initialise it once.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".init.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if any(directory.glob("*.sqlite3")):
+            return False
+        from bytewax.recovery import init_db_dir
+
+        init_db_dir(directory, partitions)
+        return True
+
+
+def stored_offsets(directory: Path) -> dict[int, int]:
+    """Next offset to read of each `actions` partition, per the store's latest input snapshot."""
+    offsets: dict[int, int] = {}
+    for part in sorted(directory.glob("*.sqlite3")):
+        with sqlite3.connect(f"file:{part}?mode=ro", uri=True) as db:
+            rows = db.execute(
+                """
+                SELECT state_key, ser_change FROM snaps AS s
+                WHERE step_id = ? AND ser_change IS NOT NULL
+                  AND snap_epoch = (SELECT MAX(snap_epoch) FROM snaps
+                                    WHERE step_id = s.step_id AND state_key = s.state_key)
+                """,
+                (INPUT_STEP,),
+            ).fetchall()
+        for key, blob in rows:
+            offsets[int(key)] = max(offsets.get(int(key), 0), int(unpickle_plain(blob)))
+    return offsets
+
+
+def unpickle_plain(blob: bytes) -> object:
+    """What bytewax pickled for a snapshot, refusing anything but plain values (no classes)."""
+
+    class PlainOnly(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> type:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+
+    return PlainOnly(io.BytesIO(blob)).load()
+
+
+def move_aside(directory: Path) -> Path:
+    """Rename a stale store to `<name>.stale-<timestamp>` (kept, never deleted); the new path."""
+    target = directory.with_name(f"{directory.name}.stale-{time.strftime('%Y%m%d-%H%M%S')}")
+    directory.rename(target)
+    return target

@@ -1,0 +1,95 @@
+"""`moba topics` and `moba up` as a person runs them: friendly errors, clean start and stop."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from domain.models import Join
+from domain.wire import decode_state
+from infra.broker import free_port
+from infra.settings import Settings
+from tests.kafka_helpers import Reached, produce_actions, read_topic
+
+runner = CliRunner()
+
+
+def test_topics_create_is_idempotent_and_says_what_it_did(settings) -> None:
+    env = settings.as_env()
+    first = runner.invoke(app, ["topics", "create"], env=env)
+    again = runner.invoke(app, ["topics", "create"], env={**env, "MOBA_GAMES_TOPIC": "fresh-games"})
+
+    assert first.exit_code == 0 and again.exit_code == 0
+    assert f"{settings.actions_topic}: exists" in first.output
+    assert "fresh-games: created" in again.output
+
+
+def test_an_unreachable_broker_is_a_message_and_exit_code_not_a_traceback() -> None:
+    result = runner.invoke(app, ["topics", "create"], env={"MOBA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
+
+    assert result.exit_code == 1
+    assert "no Kafka broker answers at 127.0.0.1:1" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_up_runs_the_backend_stops_on_ctrl_c_and_never_resumes_a_stale_store(tmp_path) -> None:
+    port = free_port()
+    settings = Settings(bootstrap_servers=f"127.0.0.1:{port}", data_dir=tmp_path / "data")
+    env = {**os.environ, **settings.as_env()}
+
+    first = start_up(env, tmp_path / "up-1.log")
+    try:
+        wait_for_line(tmp_path / "up-1.log", "Ctrl-C stops", first)
+        produce_actions(settings, [Join(game_id=3, player="B2", action_id="hi")])
+        [msg] = read_topic(settings, settings.games_topic, Reached({3: 1}), partitions=[3])
+        assert decode_state(msg.value).last.action_id == "hi"
+    finally:
+        children = stop_up(first)
+    assert first.returncode == 0
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+
+    second = start_up(env, tmp_path / "up-2.log")
+    try:
+        wait_for_line(tmp_path / "up-2.log", "Ctrl-C stops", second)
+    finally:
+        stop_up(second)
+    log = (tmp_path / "up-2.log").read_text()
+    assert "is stale (the embedded broker was just started, empty); moved to" in log
+    assert list(tmp_path.joinpath("data").glob("recovery.stale-*"))
+
+
+def start_up(env: dict[str, str], log_path) -> subprocess.Popen[bytes]:
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            [_moba(), "up"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _moba() -> str:
+    return os.path.join(os.path.dirname(sys.executable), "moba")
+
+
+def stop_up(process: subprocess.Popen[bytes]) -> list[psutil.Process]:
+    """Ctrl-C `moba up`; returns the processes it had started, for checking none is left."""
+    children = psutil.Process(process.pid).children(recursive=True)
+    process.send_signal(signal.SIGINT)
+    process.wait(30)
+    return children
+
+
+def wait_for_line(log_path, text: str, process: subprocess.Popen[bytes], timeout_s: float = 30):
+    deadline = time.monotonic() + timeout_s
+    while text not in log_path.read_text():
+        assert process.poll() is None, log_path.read_text()
+        assert time.monotonic() < deadline, log_path.read_text()
+        time.sleep(0.1)
