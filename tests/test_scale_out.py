@@ -3,13 +3,19 @@
 What docker-compose.yml runs, on this machine: two `python -m bytewax.run dataflows.games`
 processes with distinct `-i` and one `-a` list, over a recovery store initialised once
 with several partitions. The pure fold is the oracle; then the cluster stops and a
-different number of processes resumes from the same store with more actions.
+different number of processes resumes from the same store with more actions. Last,
+the partitioner table of docs/scaling.md is checked against librdkafka itself.
 """
 
+import re
 import subprocess
 import sys
+import uuid
+from pathlib import Path
 
 import pytest
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from dataflows import launch
 from domain.models import Action
@@ -27,6 +33,8 @@ from tests.kafka_helpers import (
 from tests.test_pipeline import per_game, random_games
 
 pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # As docker-compose.yml's recovery-init: one per worker of the largest cluster.
 RECOVERY_PARTITIONS = 4
@@ -133,3 +141,37 @@ def test_one_process_store_resumes_as_three_processes(settings: Settings, run_da
         flow.assert_running()
     assert_every_state_is_the_fold(messages, games)
     stop_all(three)
+
+
+def test_the_partitioner_table_in_the_scaling_docs_is_what_librdkafka_does(broker) -> None:
+    """docs/scaling.md: for key str(g) on 10 partitions, librdkafka's default (CRC32) and
+    its Java-compatible murmur2 route as the table says, and neither is g mod 10."""
+    rows = re.findall(
+        r"^\| (\d+) \| (\d+) \| (\d+) \| (\d+) \|$", (ROOT / "docs/scaling.md").read_text(), re.M
+    )
+    table = {int(g): tuple(map(int, parts)) for g, *parts in rows}
+    assert len(table) >= 3
+    topic = f"partitioners-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
+    admin.create_topics([NewTopic(topic, num_partitions=10)])[topic].result(30)
+    routed = {}
+    for partitioner in ("consistent_random", "murmur2_random"):
+        producer = Producer(
+            {"bootstrap.servers": broker.bootstrap_servers, "partitioner": partitioner}
+        )
+        landed: dict[int, int] = {}
+        for game in table:
+            producer.produce(
+                topic,
+                b"{}",
+                str(game).encode(),
+                on_delivery=lambda err, msg, landed=landed: landed.update(
+                    {int(msg.key()): msg.partition()}
+                ),
+            )
+        assert producer.flush(30) == 0
+        routed[partitioner] = landed
+    for game, (mod, crc32, murmur2) in table.items():
+        assert mod == game % 10
+        assert routed["consistent_random"][game] == crc32, game
+        assert routed["murmur2_random"][game] == murmur2, game
