@@ -20,6 +20,7 @@ import typer
 
 from cli.bots import ALL_PLAYERS
 from cli.logs import to_file
+from cli.tokens import issue_tokens, tokens_for
 from client.app import play
 from client.bots import run_bots
 from client.transport import KafkaTransport
@@ -30,7 +31,6 @@ from infra.kafka import create_topics
 from infra.settings import Settings
 
 log = logging.getLogger("moba.demo")
-
 
 
 def demo(
@@ -54,12 +54,18 @@ def demo(
             update={"bootstrap_servers": broker.bootstrap_servers, "data_dir": root}
         )
         create_topics(settings)
+        tokens = issue_tokens(settings, game)  # as `moba games new` prints them
+        if tokens is None:
+            typer.echo("games are open: no MOBA_SECRET, anyone may act as any player")
+        else:
+            typer.echo(f"game {game} is closed: you and the bots play with join tokens")
         typer.echo("starting the dataflow (with recovery) ...")
         stack.enter_context(dataflow(settings, logs / "dataflow.log"))
         typer.echo(f"starting the bots ({rate}/s); logs in {logs}")
         stack.enter_context(bots(settings, game, player, rate))
         with KafkaTransport(settings, [game]) as transport:
-            view = asyncio.run(play(transport, game, player))
+            token = None if tokens is None else tokens.get(player)
+            view = asyncio.run(play(transport, game, player, token=token))
         typer.echo("stopping the bots, the dataflow and the broker ...")
         log.info("client quit")
     if view.state is not None and view.state.status == "finished":
@@ -102,7 +108,7 @@ def bots(settings: Settings, game: int, human: str, rate: float) -> Iterator[thr
     thread = threading.Thread(
         target=run_bots,
         args=(transport, seats),
-        kwargs={"rate": rate, "stop": stop},
+        kwargs={"rate": rate, "stop": stop, "tokens": tokens_for(settings, seats)},
         name="moba-demo-bots",
         daemon=True,
     )
