@@ -85,7 +85,12 @@ def show(
 def new(
     game_id: Annotated[
         int | None,
-        typer.Option("--id", min=0, max=2**53 - 1, help="The game's id [default: a fresh one]."),
+        typer.Option(
+            "--id",
+            min=0,
+            max=2**53 - 1,  # domain.models.MAX_GAME_ID, not imported so the CLI starts fast
+            help="The game's id (default: one above every game in the recovery store).",
+        ),
     ] = None,
     data_dir: DataDir = None,
 ) -> None:
