@@ -119,7 +119,7 @@ def new(
 
 
 def fresh_game_id(known: list[int]) -> int:
-    """One more than the largest id known, or 1: ids grow, so a new game never reuses one."""
+    """One more than the largest id known, or 1: a new game does not reuse an id the store knows."""
     return max(known, default=0) + 1
 
 
