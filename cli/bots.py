@@ -40,6 +40,7 @@ def bots(
 ) -> None:
     """Play the given players of the given games until they end, the duration passes, or Ctrl-C."""
     from cli.logs import to_file
+    from cli.tokens import tokens_for
     from client.bots import Seat, Tally, run_bots
     from client.transport import KafkaTransport
     from infra.settings import Settings
@@ -62,7 +63,14 @@ def bots(
             KafkaTransport(settings, game_ids, history=0) as t,
         ):
             tally = run_bots(
-                t, seats, rate=rate, stop=stop, seed=seed, duration_s=duration, report=report
+                t,
+                seats,
+                rate=rate,
+                stop=stop,
+                seed=seed,
+                duration_s=duration,
+                tokens=tokens_for(settings, seats),  # as `moba games new` issues them
+                report=report,
             )
     finally:
         for signum, handler in previous.items():

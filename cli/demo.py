@@ -31,6 +31,7 @@ def demo(
 
     from cli.logs import to_file
     from cli.stack import Stack, StackError
+    from cli.tokens import issue_tokens
     from client.app import play
     from client.transport import KafkaTransport
     from client.view import winner_words
@@ -59,9 +60,15 @@ def demo(
             Stack(settings, say=typer.echo) as stack,
         ):
             stack.add_api()
+            tokens = issue_tokens(settings, game)  # as `moba games new` prints them
+            if tokens is None:
+                typer.echo("games are open: no MOBA_SECRET, anyone may act as any player")
+            else:
+                typer.echo(f"game {game} is closed: you and the bots play with join tokens")
             typer.echo(f"bots: the nine others at {rate} intents/s; the client starts now")
             with bots(settings, game, player, rate), KafkaTransport(settings, [game]) as transport:
-                view = asyncio.run(play(transport, game, player))
+                token = None if tokens is None else tokens[player]
+                view = asyncio.run(play(transport, game, player, token=token))
             typer.echo("stopping the bots, the API, the dataflow and the broker ...")
     except StackError as err:
         typer.echo(f"cannot run the demo: {err}", err=True)
@@ -74,6 +81,7 @@ def demo(
 @contextlib.contextmanager
 def bots(settings: "Settings", game: int, human: str, rate: float) -> Iterator[threading.Thread]:
     """The nine other players as bots on a thread of this process; stopped and joined on exit."""
+    from cli.tokens import tokens_for
     from client.bots import run_bots
     from client.transport import KafkaTransport
 
@@ -83,7 +91,7 @@ def bots(settings: "Settings", game: int, human: str, rate: float) -> Iterator[t
     thread = threading.Thread(
         target=run_bots,
         args=(transport, seats),
-        kwargs={"rate": rate, "stop": stop},
+        kwargs={"rate": rate, "stop": stop, "tokens": tokens_for(settings, seats)},
         name="moba-demo-bots",
         daemon=True,
     )

@@ -1,4 +1,9 @@
-"""`moba games list` and `moba games show`: the games as the recovery store holds them.
+"""`moba games list` and `moba games show`: the games as the recovery store holds them; `new`.
+
+`moba games new` issues a game's join tokens. In this event-sourced backend a game has
+no creation event: it exists from its first action (a `join`), so "new" means picking
+an id no game in the recovery store has and handing each player the token that lets
+it, and only it, act in that game. Nothing is written; see docs/security.md.
 
 Imports are deferred into the commands so `moba games show` starts fast.
 """
@@ -74,6 +79,63 @@ def show(
             f"{name:<8}  {p.team:<4}  {p.x:>2}  {p.y:>2}  {p.grenades:>8}  "
             f"{'yes' if p.alive else 'no'}"
         )
+
+
+@app.command()
+def new(
+    game_id: Annotated[
+        int | None,
+        typer.Option(
+            "--id",
+            min=0,
+            max=2**53 - 1,  # domain.models.MAX_GAME_ID, not imported so the CLI starts fast
+            help="The game's id (default: one above every game in the recovery store).",
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Pick a game id (or take --id) and print each player's join token (MOBA_SECRET)."""
+    from pydantic import ValidationError
+
+    from cli.tokens import issue_tokens
+    from infra.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as err:  # the settings hide input values: the secret is never echoed
+        typer.echo(f"bad MOBA_* setting: {err}", err=True)
+        raise typer.Exit(2) from None
+    if game_id is None:
+        game_id = _fresh_game_id(data_dir or settings.data_dir)
+    tokens = issue_tokens(settings, game_id)
+    if tokens is None:
+        typer.echo(f"Game {game_id} is open: no MOBA_SECRET is set, so no token is needed.")
+        typer.echo(f"Play: moba client --game {game_id} --player A1")
+        return
+    typer.echo(f"Game {game_id}: give each player its own token, and to nobody else.")
+    for player, token in sorted(tokens.items()):
+        typer.echo(f"{player:<3} {token}")
+    typer.echo(f"Play: moba client --game {game_id} --player A1 --token <A1's token>")
+
+
+def fresh_game_id(known: list[int]) -> int:
+    """One more than the largest id known, or 1: a new game does not reuse an id the store knows."""
+    return max(known, default=0) + 1
+
+
+def _fresh_game_id(data_dir: Path) -> int:
+    """An id above every game in the recovery store (ids are not reserved: see docs/security.md)."""
+    from api.store import GameStore, NoStore, NotARecoveryStore
+
+    try:
+        with GameStore(data_dir / "recovery") as store:
+            known = [snap.state.game_id for snap in store.games()]
+    except NoStore:
+        known = []  # no dataflow has kept games here yet
+    except NotARecoveryStore as err:
+        typer.echo(f"Cannot pick a fresh id: {err}; pass --id", err=True)
+        raise typer.Exit(STORE_UNAVAILABLE) from None
+    return fresh_game_id(known)
 
 
 def _store(data_dir: Path | None) -> "GameStore":

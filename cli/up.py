@@ -36,6 +36,8 @@ def up(
         )
         if settings.secret is None:
             typer.echo("games are open: no MOBA_SECRET, anyone may act as any player")
+        else:
+            typer.echo("games are closed: every action needs its player's token (moba games new)")
         dead = stack.wait()
         typer.echo(
             f"{dead.name} exited with code {dead.process.returncode}:\n{dead.log_tail()}", err=True

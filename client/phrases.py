@@ -11,7 +11,7 @@ REJECTIONS: dict[RejectReason, str] = {
     "occupied": "can't move there: another player is there",
     "no_grenades": "can't throw: no grenades left",
     "blocked": "can't throw: a wall or the edge is in the way",
-    "bad_token": "rejected: bad join token",
+    "bad_token": "the server did not accept your join token",
 }
 
 

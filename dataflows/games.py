@@ -13,7 +13,6 @@ Step ids label recovery data (`game_state` holds each game's JSON): never rename
 """
 
 import os
-from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -33,22 +32,15 @@ from dataflows.records import (
     Intent,
     Outbound,
 )
-from domain.models import Action, GameState, RejectReason
-from domain.rules import new_game, next_state, reject
+from domain.auth import next_authentic_state
+from domain.models import GameState
+from domain.rules import new_game
 from domain.wire import InvalidMessage, decode_action, decode_state, encode_state
 from infra.kafka import game_key, partition_for
 from infra.settings import Settings
 
 FLOW_ID = "moba"
 STATE_STEP = "game_state"
-
-Admit = Callable[[Action], RejectReason | None]
-"""Decides, before the rules, whether an action may be applied at all (join tokens, issue 9)."""
-
-
-def admit_everyone(action: Action) -> RejectReason | None:
-    """Open games: anyone may act as any player."""
-    return None
 
 
 def decode(msg: Inbound | DeadLetter, max_bytes: int, partitions: int) -> Intent | DeadLetter:
@@ -82,20 +74,21 @@ class GameLogic(StatefulLogic[Intent, GameState | DeadLetter, bytes]):
     same action, so a failure of the rules dead-letters the action and keeps the state.
     """
 
-    def __init__(self, state: GameState | None, admit: Admit) -> None:
+    def __init__(self, state: GameState | None, secret: bytes | None) -> None:
         self._state = state
-        self._admit = admit
+        self._secret = secret
 
     @classmethod
-    def builder(cls, admit: Admit, resume: bytes | None) -> "GameLogic":
-        return cls(None if resume is None else decode_state(resume), admit)
+    def builder(cls, settings: Settings, resume: bytes | None) -> "GameLogic":
+        # handed the settings, not the key: their repr masks the secret wherever it is shown
+        return cls(None if resume is None else decode_state(resume), settings.secret_key)
 
     def on_item(self, value: Intent) -> tuple[list[GameState | DeadLetter], bool]:
         action = value.action
         try:
             state = self._state if self._state is not None else new_game(action.game_id)
-            reason = self._admit(action)
-            nxt = next_state(state, action) if reason is None else reject(state, action, reason)
+            # with a secret, an action without its own player's token is `bad_token`
+            nxt = next_authentic_state(state, action, self._secret)
         except Exception as err:
             letter = DeadLetter(value.source, "rules_error", f"{type(err).__name__}: {err}"[:300])
             return [letter], self._state is None  # nothing to keep if the game never started
@@ -156,9 +149,11 @@ def build_flow(
     source: Source[Inbound | DeadLetter],
     sink: Sink[tuple[str, Outbound]],
     settings: Settings,
-    admit: Admit = admit_everyone,
 ) -> Dataflow:
-    """The dataflow from `source` to `sink`; the Kafka edges or bytewax's testing ones."""
+    """The dataflow from `source` to `sink`; the Kafka edges or bytewax's testing ones.
+
+    With `settings.secret` every action needs its player's join token (else `bad_token`).
+    """
     P = settings.partitions
     flow = Dataflow(FLOW_ID)
     inbound = op.input("actions_in", flow, source)
@@ -170,7 +165,7 @@ def build_flow(
     valid = op.branch("valid", decoded, is_intent)
     keyed = op.key_on("by_game", valid.trues, game_of)
     # (str(game_id), Intent)
-    outcomes = op.stateful(STATE_STEP, keyed, partial(GameLogic.builder, admit))
+    outcomes = op.stateful(STATE_STEP, keyed, partial(GameLogic.builder, settings))
     # (str(game_id), GameState | DeadLetter)
     applied = op.branch("applied", outcomes, split_outcome)
     states = op.map(

@@ -9,13 +9,18 @@ import hashlib
 import hmac
 
 from domain.models import Action, GameState
-from domain.rules import next_state, reject
+from domain.rules import new_game, next_state, reject
 
 
 def join_token(secret: bytes, game_id: int, player: str) -> str:
     """The token that lets `player` act in game `game_id` (hex, 64 characters)."""
     message = f"{game_id}:{player}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def seat_tokens(secret: bytes, game_id: int) -> dict[str, str]:
+    """The token of every player of game `game_id`, by player name (what `moba games new` prints)."""
+    return {player: join_token(secret, game_id, player) for player in new_game(game_id).players}
 
 
 def is_authentic(secret: bytes, action: Action) -> bool:

@@ -13,7 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Configuration shared by the dataflow, the client, the bots, the CLI and the API."""
 
-    model_config = SettingsConfigDict(env_prefix="MOBA_", extra="ignore")
+    # hide_input_in_errors: a bad setting's message must never echo a value (MOBA_SECRET)
+    model_config = SettingsConfigDict(env_prefix="MOBA_", extra="ignore", hide_input_in_errors=True)
 
     bootstrap_servers: str = Field(
         "localhost:9092",
@@ -56,7 +57,8 @@ class Settings(BaseSettings):
     )
     secret: SecretStr | None = Field(
         None,
-        description="Server secret for join tokens; unset means open games (anyone may act as anyone).",
+        min_length=16,
+        description="Server secret for join tokens (16+ characters); unset means open games (anyone may act as anyone).",
     )
     api_host: str = Field("127.0.0.1", description="Address `moba api` binds.")
     api_port: int = Field(8000, ge=0, le=65535, description="Port `moba api` binds.")
@@ -65,6 +67,11 @@ class Settings(BaseSettings):
     def bootstrap_list(self) -> list[str]:
         """The bootstrap servers split once, so no adapter parses the string itself."""
         return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]
+
+    @property
+    def secret_key(self) -> bytes | None:
+        """The secret as the HMAC key both issuing and verifying tokens use; None for open games."""
+        return None if self.secret is None else self.secret.get_secret_value().encode()
 
     def as_env(self) -> dict[str, str]:
         """These settings as MOBA_* variables, to hand to a child process (e.g. the dataflow)."""

@@ -51,6 +51,7 @@ def test_up_runs_the_backend_stops_on_ctrl_c_and_never_resumes_a_stale_store(tmp
     first = start_up(env, tmp_path / "up-1.log")
     try:
         wait_for_line(tmp_path / "up-1.log", "Ctrl-C stops", first)
+        wait_for_line(tmp_path / "up-1.log", "games are open: no MOBA_SECRET", first)
         produce_actions(settings, [Join(game_id=3, player="B2", action_id="hi")])
         [msg] = read_topic(settings, settings.games_topic, Reached({3: 1}), partitions=[3])
         assert decode_state(msg.value).last.action_id == "hi"

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.auth import is_authentic, join_token, next_authentic_state
+from domain.auth import is_authentic, join_token, next_authentic_state, seat_tokens
 from domain.models import Move
 from domain.rules import new_game, next_state
 
@@ -34,6 +34,13 @@ def test_missing_wrong_player_and_wrong_game_tokens_are_bad_token() -> None:
 
 def test_a_token_under_another_secret_does_not_verify() -> None:
     assert not is_authentic(SECRET, move_as("A2", join_token(b"other", 2, "A2")))
+
+
+def test_each_seat_gets_the_token_of_its_own_player() -> None:
+    tokens = seat_tokens(SECRET, 2)
+    assert set(tokens) == set(new_game(2).players)
+    assert all(is_authentic(SECRET, move_as(p, t)) for p, t in tokens.items())
+    assert len(set(tokens.values())) == 10
 
 
 def test_tokens_never_reach_the_state() -> None:
