@@ -16,9 +16,8 @@ from domain.rules import fold
 from domain.wire import decode_action, decode_state
 from infra.settings import Settings
 from tests.kafka_helpers import read_topic
+from tests.programs import MOBA
 from tests.terminal import Terminal
-
-MOBA = str(REPO_ROOT / ".venv" / "bin" / "moba")
 
 
 def test_games_and_players_are_parsed_from_ranges_and_lists() -> None:

@@ -4,7 +4,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import httpx
@@ -18,6 +17,7 @@ from domain.wire import decode_state
 from infra.broker import free_port
 from infra.settings import Settings
 from tests.kafka_helpers import Reached, produce_actions, read_topic
+from tests.programs import MOBA
 
 runner = CliRunner()
 
@@ -85,15 +85,11 @@ def api_answers(url: str, timeout_s: float = 30) -> bool:
 def start_up(env: dict[str, str], log_path) -> subprocess.Popen[bytes]:
     with open(log_path, "wb") as log:
         return subprocess.Popen(
-            [_moba(), "up"],
+            [MOBA, "up"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-
-
-def _moba() -> str:
-    return os.path.join(os.path.dirname(sys.executable), "moba")
 
 
 def stop_up(process: subprocess.Popen[bytes]) -> list[psutil.Process]:

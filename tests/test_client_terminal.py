@@ -7,11 +7,10 @@ import pytest
 
 from dataflows.launch import REPO_ROOT
 from infra.settings import Settings
+from tests.programs import MOBA
 from tests.terminal import Terminal
 
 pytestmark = pytest.mark.slow
-
-MOBA = str(REPO_ROOT / ".venv" / "bin" / "moba")
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ import pytest
 
 from dataflows.launch import REPO_ROOT
 from infra.broker import free_port, port_in_use
+from tests.programs import MOBA
 from tests.terminal import Terminal
 
 pytestmark = pytest.mark.slow
-
-MOBA = str(REPO_ROOT / ".venv" / "bin" / "moba")
 
 
 @pytest.fixture
