@@ -14,6 +14,7 @@ from infra.broker import EmbeddedBroker, free_port
 from infra.kafka import create_topics
 from infra.settings import Settings
 from tests.kafka_helpers import Dataflow
+from tests.terminal import Terminal
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +59,11 @@ def run_dataflow(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., "
     yield start
     for flow in started:
         flow.kill()
+
+
+@pytest.fixture
+def terminal() -> Iterator[Terminal]:
+    """A real terminal (a private tmux server) for end-to-end tests; killed at teardown."""
+    term = Terminal()
+    yield term
+    term.close()

@@ -68,16 +68,12 @@ def test_the_bots_command_runs_for_a_duration_and_reports(
 
 @pytest.mark.slow
 def test_ctrl_c_stops_the_bots_cleanly_with_a_report(
-    settings: Settings, run_dataflow: Callable[..., object]
+    settings: Settings, run_dataflow: Callable[..., object], terminal: Terminal
 ) -> None:
     run_dataflow(workers=1)
-    terminal = Terminal()
-    try:
-        command = [MOBA, "bots", "--game", "4", "--rate", "2"]
-        terminal.start(command, settings.as_env(), REPO_ROOT)
-        terminal.wait_for(lambda s: "sent " in s)
-        terminal.keys("C-c")
-        screen = terminal.wait_for(lambda s: terminal.exited(), timeout_s=15)
-        assert "done: sent" in screen and "Traceback" not in screen
-    finally:
-        terminal.close()
+    command = [MOBA, "bots", "--game", "4", "--rate", "2"]
+    terminal.start(command, settings.as_env(), REPO_ROOT)
+    terminal.wait_for(lambda s: "sent " in s)
+    terminal.keys("C-c")
+    screen = terminal.wait_for(lambda s: terminal.exited(), timeout_s=15)
+    assert "done: sent" in screen and "Traceback" not in screen

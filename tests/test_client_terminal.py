@@ -1,7 +1,7 @@
 """End to end in a real terminal: `moba client` in tmux, the real broker, the real dataflow."""
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -11,13 +11,6 @@ from tests.programs import MOBA
 from tests.terminal import Terminal
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def terminal() -> Iterator[Terminal]:
-    term = Terminal()
-    yield term
-    term.close()
 
 
 def row(screen: str, y: int) -> str:

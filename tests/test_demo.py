@@ -1,7 +1,6 @@
 """`moba demo` in a real terminal: it starts, bots play, q stops everything, nothing strays."""
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -13,13 +12,6 @@ from tests.programs import MOBA
 from tests.terminal import Terminal
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def terminal() -> Iterator[Terminal]:
-    term = Terminal()
-    yield term
-    term.close()
 
 
 def version(screen: str) -> int:
