@@ -10,9 +10,34 @@ import io
 import pickle
 import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 
+FLOW_PREFIX = "moba."  # every step id of this dataflow starts with its flow id and a dot
 INPUT_STEP = "moba.actions_in"  # the flow id, a dot, the input step id
+
+
+class UnusableStore(RuntimeError):
+    """A recovery directory this dataflow must not resume: unreadable, or another dataflow's."""
+
+
+def check_store(directory: Path) -> None:
+    """Raise `UnusableStore` unless every partition file is a Bytewax store of this flow (or new).
+
+    Bytewax would fail on a corrupt file with a traceback, and would happily resume from
+    another dataflow's progress; neither is a store to start from.
+    """
+    for part in sorted(directory.glob("*.sqlite3")):
+        try:
+            with closing(sqlite3.connect(f"file:{part}?mode=ro", uri=True)) as db:
+                steps = [row[0] for row in db.execute("SELECT DISTINCT step_id FROM snaps")]
+        except sqlite3.DatabaseError as err:
+            raise UnusableStore(f"{part} is not a Bytewax recovery partition ({err})") from None
+        foreign = sorted(step for step in steps if not step.startswith(FLOW_PREFIX))
+        if foreign:
+            raise UnusableStore(
+                f"{part} holds another dataflow's recovery data (steps {', '.join(foreign[:3])})"
+            )
 
 
 def prepare_recovery_dir(directory: Path, partitions: int = 1) -> bool:
