@@ -11,8 +11,11 @@ read back from `games` must equal folding the game's actions up to its version.
 
 import argparse
 import json
+import os
 import random
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -143,9 +146,32 @@ class Cluster:
         self.starts += 1
 
     def kill(self) -> None:
-        """SIGKILL every process at once, as a crash (or a supervisor killing the rest) would."""
+        """SIGKILL every process at once (a host crash), then reap them."""
+        for flow in self.running:
+            if flow.process is not None and flow.process.poll() is None:
+                os.killpg(flow.process.pid, signal.SIGKILL)
+        for flow in self.running:
+            if flow.process is not None:
+                flow.process.wait()
+        self.running = []
+
+    def kill_in_turn(self) -> None:
+        """SIGKILL the processes one after the other, each reaped before the next is killed."""
         for flow in self.running:
             flow.kill()
+        self.running = []
+
+    def kill_one(self, grace_s: float = 15.0) -> None:
+        """SIGKILL the first process only (one host crashes); the others must exit by themselves."""
+        first, *others = self.running
+        first.kill()
+        deadline = time.monotonic() + grace_s
+        for flow in others:
+            assert flow.process is not None
+            try:
+                flow.process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                flow.kill()
         self.running = []
 
     def assert_running(self) -> None:
@@ -256,6 +282,7 @@ def run_soak(
     rate: float | None = None,
     gap_s: tuple[float, float] = (0.5, 4.0),
     timeout_s: float = 600.0,
+    kill_mode: str = "all",
     say=lambda line: None,
 ) -> SoakReport:
     """Produce `actions` at `rate`/s while killing the dataflow `kills` times; verify; report.
@@ -288,8 +315,10 @@ def run_soak(
             kill_at = time.monotonic() + rng.uniform(*gap_s)
             while time.monotonic() < kill_at:
                 _check(deadline, cluster, producer, log)
-            cluster.kill()
             report.kill_times.append(time.time())
+            {"all": cluster.kill, "one": cluster.kill_one, "in-turn": cluster.kill_in_turn}[
+                kill_mode
+            ]()
             report.kills += 1
             say(f"kill {report.kills}: {producer.sent} actions sent, {len(log.messages)} states")
             cluster.start()
@@ -322,7 +351,10 @@ def verify(
     for msg in messages:
         key = (msg.game_id, msg.version)
         if seen.setdefault(key, msg.value) != msg.value:
-            raise AssertionError(f"game {key[0]} version {key[1]} re-emitted differently")
+            raise AssertionError(
+                f"game {key[0]} version {key[1]} re-emitted differently:\n"
+                f"{_outcomes(by_game, messages, key, report)}"
+            )
     report.states_read = len(messages)
     report.distinct_states = len(seen)
     versions: dict[int, list[int]] = {}
@@ -342,6 +374,27 @@ def verify(
             if decode_state(seen[(g, version)]) != state:
                 raise AssertionError(f"game {g} version {version} differs from the fold")
     resume_times(messages, report)
+
+
+def _outcomes(
+    by_game: dict[int, list[Action]],
+    messages: list[StateMessage],
+    key: tuple[int, int],
+    report: SoakReport,
+) -> str:
+    """Every copy of (game, version) read, with the run that wrote it, and what the fold says."""
+    game, version = key
+    lines = []
+    for msg in messages:
+        if (msg.game_id, msg.version) == key:
+            run = sum(1 for t in report.start_times if t * 1000 <= msg.timestamp_ms)
+            last = decode_state(msg.value).last
+            lines.append(f"  run {run} at {msg.timestamp_ms}: {last}")
+    want = new_game(game)
+    for action in by_game[game][:version]:
+        want = next_state(want, action)
+    lines.append(f"  fold: {want.last}")
+    return "\n".join(lines)
 
 
 def resume_times(messages: list[StateMessage], report: SoakReport) -> None:
@@ -388,9 +441,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snapshot-interval", type=float, default=1.0)
     parser.add_argument("--rate", type=float, default=None, help="actions per second")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--kill-mode",
+        choices=["all", "one", "in-turn"],
+        default="all",
+        help="all: SIGKILL every process at once; one: only process 0, the others exit alone; "
+        "in-turn: one after the other, each reaped first",
+    )
+    parser.add_argument("--keep", type=Path, help="keep logs and the recovery store here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="moba-soak-") as tmp:
-        root = Path(tmp)
+        root = args.keep or Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
         with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as broker:
             settings = soak_settings(
                 broker.bootstrap_servers, root / "data", args.partitions, args.snapshot_interval
@@ -406,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
                 seed=args.seed,
                 rate=args.rate,
                 timeout_s=3600,
+                kill_mode=args.kill_mode,
                 say=lambda line: print(line, flush=True),
             )
     print(report.summary())
