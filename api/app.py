@@ -131,10 +131,13 @@ def create_app(settings: Settings) -> FastAPI:
 
 def _add_error_handlers(app: FastAPI, stores: Stores) -> None:
     def error(
-        status: int, message: str, errors: list[dict[str, object]] | None = None
+        status: int,
+        message: str,
+        errors: list[dict[str, object]] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> JSONResponse:
         body = ErrorBody(message=message, errors=errors)
-        return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
     @app.exception_handler(UnknownGame)
     async def unknown_game(request: Request, exc: UnknownGame) -> JSONResponse:
@@ -161,7 +164,7 @@ def _add_error_handlers(app: FastAPI, stores: Stores) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return error(exc.status_code, str(exc.detail))
+        return error(exc.status_code, str(exc.detail), headers=exc.headers)  # e.g. 405's Allow
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:

@@ -28,7 +28,13 @@ from confluent_kafka.admin import AdminClient
 
 from dataflows import launch
 from dataflows.kafka import missing_offsets
-from dataflows.recovery import move_aside, prepare_recovery_dir, stored_offsets
+from dataflows.recovery import (
+    UnusableStore,
+    check_store,
+    move_aside,
+    prepare_recovery_dir,
+    stored_offsets,
+)
 from infra.broker import EmbeddedBroker, port_in_use
 from infra.kafka import consumer_config, create_topics
 from infra.settings import Settings
@@ -196,6 +202,10 @@ class Stack:
 
     def _check_recovery_store(self) -> None:
         directory = self.settings.recovery_dir
+        try:
+            check_store(directory)
+        except UnusableStore as err:
+            raise StackError(f"{err}; move {directory} away or set another MOBA_DATA_DIR") from None
         stale = self._stale_reason(directory)
         if stale is not None:
             aside = move_aside(directory)

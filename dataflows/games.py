@@ -27,6 +27,7 @@ from dataflows.records import (
     DETAIL_HEADER,
     REASON_HEADER,
     SOURCE_HEADER,
+    TRUNCATED_HEADER,
     DeadLetter,
     Inbound,
     Intent,
@@ -41,6 +42,10 @@ from infra.settings import Settings
 
 FLOW_ID = "moba"
 STATE_STEP = "game_state"
+# A dead letter's key and value are kept whole up to this size: far beyond any real
+# action, and under the ~1 MB message limit of Kafka and librdkafka by default.
+# Copying a 1 MB message whole would fail to produce and crash-loop the flow.
+MAX_DEAD_LETTER_BYTES = 256 * 1024
 
 
 def decode(msg: Inbound | DeadLetter, max_bytes: int, partitions: int) -> Intent | DeadLetter:
@@ -127,14 +132,26 @@ def dead_letter_record(letter: DeadLetter, topic: str, partitions: int) -> tuple
     if source is None:
         return "dlq", Outbound(topic, 0, None, None, headers)
     where = f"{source.topic}/{source.partition}/{source.offset}".encode()
+    headers = (*headers, (SOURCE_HEADER, where))
+    cut = [
+        f"{name}:{len(data)}"
+        for name, data in (("key", source.key), ("value", source.value))
+        if data is not None and len(data) > MAX_DEAD_LETTER_BYTES
+    ]
+    if cut:
+        headers = (*headers, (TRUNCATED_HEADER, ",".join(cut).encode()))
     record = Outbound(
         topic,
         source.partition % partitions,
-        source.key,
-        source.value,
-        (*headers, (SOURCE_HEADER, where)),
+        _bounded(source.key),
+        _bounded(source.value),
+        headers,
     )
     return f"dlq-{source.partition}", record
+
+
+def _bounded(data: bytes | None) -> bytes | None:
+    return data if data is None else data[:MAX_DEAD_LETTER_BYTES]
 
 
 def split_outcome(key_item: tuple[str, GameState | DeadLetter]) -> bool:

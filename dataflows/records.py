@@ -13,6 +13,7 @@ from domain.models import Action
 REASON_HEADER = "moba.reason"
 DETAIL_HEADER = "moba.detail"
 SOURCE_HEADER = "moba.source"
+TRUNCATED_HEADER = "moba.truncated"  # present only when a huge key or value was cut
 
 
 @dataclass(frozen=True, slots=True)

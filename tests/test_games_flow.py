@@ -97,3 +97,16 @@ def test_bad_messages_go_to_the_dead_letter_topic_with_their_bytes_and_reason(ex
     }
     assert {rec.partition for rec in letters} == {0, 1, 2, 3}
     assert len([1 for _, rec in out if rec.topic == "games"]) == len(GAME_6)
+
+
+def test_a_megabyte_dead_letter_is_cut_to_a_size_kafka_takes_and_says_so() -> None:
+    from dataflows.games import MAX_DEAD_LETTER_BYTES, dead_letter_record
+    from dataflows.records import TRUNCATED_HEADER, DeadLetter
+
+    huge = Inbound("actions", 1, 7, b"k" * (1 << 20), b"{" + b"x" * (1 << 20))
+    _, record = dead_letter_record(DeadLetter(huge, "oversized", "too big"), "dlq", 4)
+
+    assert record.key == huge.key[:MAX_DEAD_LETTER_BYTES]
+    assert record.value == huge.value[:MAX_DEAD_LETTER_BYTES]
+    assert len(record.key) + len(record.value) < 1_000_000  # librdkafka's default message.max.bytes
+    assert dict(record.headers)[TRUNCATED_HEADER] == b"key:1048576,value:1048577"

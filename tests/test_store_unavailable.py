@@ -102,3 +102,12 @@ def test_another_dataflows_store_is_named_as_such(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["games", "list", "--data-dir", str(tmp_path)])
 
     assert "another dataflow's recovery data" in result.stderr
+
+
+def test_a_wrong_method_is_a_json_405_that_says_which_methods_are_allowed(tmp_path: Path) -> None:
+    with TestClient(create_app(Settings(data_dir=tmp_path))) as client:
+        response = client.request("TRACE", "/health")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
+    assert response.json()["message"] == "Method Not Allowed"

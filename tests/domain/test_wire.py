@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.models import Join, Move, Throw
-from domain.rules import new_game, next_state
-from domain.wire import InvalidMessage, decode_action, encode_action, encode_state
+from domain.models import Action, Join, Move, Throw
+from domain.rules import fold, new_game, next_state
+from domain.wire import InvalidMessage, decode_action, decode_state, encode_action, encode_state
+from tests.domain.strategies import DIRECTIONS, action_sequences
 
 
 def test_decodes_the_documented_action() -> None:
@@ -105,3 +106,61 @@ def test_state_has_the_documented_shape() -> None:
         "action_id": "c1", "player": "A2", "type": "move",
         "direction": "down", "accepted": True, "reason": None,
     }  # fmt: skip
+
+
+# Near misses: objects shaped like actions whose fields hold anything a hostile client could send.
+HOSTILE_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40)
+    | st.sampled_from(
+        ["join", "move", "throw", "up", "down", "left", "right", "A1", "B5", "\u0000"]
+    )
+)
+HOSTILE_VALUES = st.recursive(
+    HOSTILE_SCALARS, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c)
+)
+FIELDS = ["game_id", "player", "type", "direction", "action_id", "token", "x"]
+NEAR_MISSES = st.dictionaries(st.sampled_from(FIELDS), HOSTILE_VALUES, max_size=7)
+ACTION_LIKE = st.fixed_dictionaries(
+    {
+        "game_id": st.integers(min_value=0, max_value=2**53 - 1),
+        "player": st.text(min_size=1, max_size=16),
+        "type": st.sampled_from(["join", "move", "throw"]),
+        "direction": st.sampled_from(DIRECTIONS),
+    },
+    optional={"action_id": st.text(max_size=64), "token": st.text(max_size=128)},
+)
+
+
+@given(NEAR_MISSES)
+def test_no_near_miss_makes_the_decoder_raise_anything_else(value: dict[str, object]) -> None:
+    with contextlib.suppress(InvalidMessage):
+        decode_action(json.dumps(value).encode())
+
+
+@given(ACTION_LIKE, st.data())
+def test_no_corruption_of_an_action_makes_the_decoder_raise_anything_else(
+    value: dict[str, object], data: st.DataObject
+) -> None:
+    raw = bytearray(json.dumps(value).encode())
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(raw) - 1))
+        raw[at : at + 1] = data.draw(st.binary(max_size=3))
+    with contextlib.suppress(InvalidMessage):
+        decode_action(bytes(raw))
+
+
+@given(action_sequences(max_size=60), st.one_of(ACTION_LIKE, NEAR_MISSES))
+def test_any_decodable_action_applies_to_any_folded_state_and_its_state_round_trips(
+    seq: list[Action], value: dict[str, object]
+) -> None:
+    try:
+        action = decode_action(json.dumps(value).encode())
+    except InvalidMessage:
+        return
+    state = next_state(fold(2, seq), action)
+    assert state.version == len(seq) + 1
+    assert decode_state(encode_state(state)) == state

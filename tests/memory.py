@@ -1,0 +1,264 @@
+"""Memory of the games dataflow: bytes per game held in state, and RSS over time at steady load.
+
+The full runs (figures in docs/reliability.md), each on its own embedded broker:
+
+    python -m tests.memory per-game --games 50000
+    python -m tests.memory steady --games 100 --rate 200 --actions 720000
+
+tests/test_memory.py runs shorter ones in CI.
+"""
+
+import argparse
+import gc
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+from confluent_kafka import Producer
+
+from dataflows.games import GameLogic, admit_everyone
+from dataflows.records import Inbound, Intent
+from domain.models import Action, Move, Throw
+from domain.wire import encode_action
+from infra.broker import EmbeddedBroker, free_port
+from infra.kafka import game_key, partition_for, producer_config
+from infra.settings import Settings
+from tests.kafka_helpers import Dataflow
+from tests.soak import GamesLog, soak_settings
+
+DIRECTIONS = ("up", "down", "left", "right")
+PLAYERS = [f"{t}{i}" for t in "AB" for i in range(1, 6)]
+
+
+def key_presses(game_ids: list[int], count: int, seed: int) -> Iterator[Action]:
+    """`count` cheap random actions over `game_ids`, round-robin; throws are rare so games last."""
+    rng = random.Random(seed)
+    for n in range(count):
+        g = game_ids[n % len(game_ids)]
+        kind = Throw if rng.random() < 0.005 else Move
+        yield kind(
+            game_id=g,
+            player=rng.choice(PLAYERS),
+            direction=rng.choice(DIRECTIONS),
+            action_id=str(n),
+        )
+
+
+def state_bytes_per_game(games: int = 2000, actions_per_game: int = 20) -> float:
+    """Python heap bytes per game as `game_state` holds it (a GameLogic with its state), traced."""
+    actions = list(key_presses(list(range(games)), games * actions_per_game, seed=1))
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    logics: dict[str, GameLogic] = {}
+    for action in actions:
+        key = str(action.game_id)
+        logic = logics.get(key) or GameLogic(None, admit_everyone)
+        logic.on_item(Intent(action, Inbound("actions", 0, 0, None, b"")))
+        logics[key] = logic
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return (after - before) / games
+
+
+def rss(pid: int) -> int:
+    """Resident bytes of a process and its children."""
+    process = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
+
+
+class Feed:
+    """Produces actions from an iterator at a steady rate, in a thread (pacing, not waiting)."""
+
+    def __init__(self, settings: Settings, actions: Iterator[Action], rate: float) -> None:
+        self.settings = settings
+        self.actions = actions
+        self.rate = rate
+        self.sent = 0
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "Feed":
+        self._thread.start()
+        return self
+
+    def done(self) -> bool:
+        if self.error is not None:
+            raise self.error
+        return not self._thread.is_alive()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        try:
+            producer = Producer(producer_config(self.settings))
+            started = time.monotonic()
+            for i, action in enumerate(self.actions):
+                ahead = i / self.rate - (time.monotonic() - started)
+                if ahead > 0 and self._stop.wait(ahead):
+                    return
+                partition = partition_for(action.game_id, self.settings.partitions)
+                while True:
+                    try:
+                        producer.produce(
+                            self.settings.actions_topic,
+                            encode_action(action),
+                            game_key(action.game_id),
+                            partition=partition,
+                        )
+                        break
+                    except BufferError:
+                        producer.poll(0.05)
+                producer.poll(0)
+                self.sent = i + 1
+            producer.flush(60)
+        except BaseException as err:
+            self.error = err
+
+
+def drain(log: GamesLog, flow: Dataflow, total: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while len(log.messages) < total:
+        assert time.monotonic() < deadline, f"{len(log.messages)} of {total} states in {timeout_s}s"
+        flow.assert_running()
+        log.poll()
+
+
+def rss_per_game(settings: Settings, log_dir: Path, games: int, workers: int = 1) -> float:
+    """RSS growth of the real dataflow per game: 100 games as a baseline, then `games` more."""
+    flow = Dataflow(settings, log_dir / "per-game.log", workers=workers).start()
+    log = GamesLog(settings)
+    try:
+        warm = list(key_presses(list(range(100)), 300, seed=2))
+        Feed(settings, iter(warm), rate=10_000).start()
+        drain(log, flow, len(warm), 120)
+        assert flow.process is not None
+        before = rss(flow.process.pid)
+        fresh = list(range(1_000_000, 1_000_000 + games))
+        feed = Feed(settings, key_presses(fresh, games, seed=3), rate=5_000).start()
+        drain(log, flow, len(warm) + games, 60 + games / 200)
+        # one more epoch so the snapshot of the last games is taken and its garbage freed
+        extra = list(key_presses(list(range(100)), 100, seed=4))
+        Feed(settings, iter(extra), rate=10_000).start()
+        drain(log, flow, len(warm) + games + len(extra), 60)
+        feed.done()
+        return (rss(flow.process.pid) - before) / games
+    finally:
+        log.close()
+        flow.kill()
+
+
+@dataclass
+class SteadyReport:
+    games: int
+    rate: float
+    samples: list[tuple[float, int]] = field(default_factory=list)  # (seconds, RSS bytes)
+    actions: int = 0
+
+    def thirds(self) -> tuple[float, float, float]:
+        """Median RSS (MiB) of the first, middle and last third of the samples."""
+        values = [r / 2**20 for _, r in self.samples]
+        n = len(values) // 3
+        return (
+            statistics.median(values[:n]),
+            statistics.median(values[n : 2 * n]),
+            statistics.median(values[2 * n :]),
+        )
+
+    def summary(self) -> str:
+        first, middle, last = self.thirds()
+        seconds = self.samples[-1][0] if self.samples else 0
+        return (
+            f"steady load: {self.games} games, {self.rate:.0f} actions/s, {self.actions} actions "
+            f"in {seconds:.0f} s; RSS median per third: {first:.1f} / {middle:.1f} / {last:.1f} MiB"
+        )
+
+
+def rss_at_steady_load(
+    settings: Settings,
+    log_dir: Path,
+    games: int,
+    rate: float,
+    actions: int,
+    workers: int = 1,
+    sample_s: float = 1.0,
+    say=lambda line: None,
+) -> SteadyReport:
+    """`actions` over a fixed set of `games` at `rate`/s; the dataflow's RSS sampled every `sample_s`."""
+    report = SteadyReport(games, rate)
+    flow = Dataflow(settings, log_dir / "steady.log", workers=workers).start()
+    log = GamesLog(settings)
+    feed = Feed(settings, key_presses(list(range(games)), actions, seed=5), rate).start()
+    started = time.monotonic()
+    next_sample = started
+    try:
+        assert flow.process is not None
+        while not (feed.done() and len(log.messages) >= actions):
+            flow.assert_running()
+            log.poll(0.1)
+            now = time.monotonic()
+            if now >= next_sample:
+                report.samples.append((now - started, rss(flow.process.pid)))
+                next_sample += sample_s
+                if len(report.samples) % 60 == 0:
+                    say(f"{now - started:.0f} s: {report.samples[-1][1] / 2**20:.1f} MiB")
+            # a consumer that falls behind is the flow's problem, not memory; bound the wait
+            assert now - started < 3 * actions / rate + 120, "the dataflow could not keep up"
+        report.actions = len(log.messages)
+    finally:
+        feed.stop()
+        log.close()
+        flow.kill()
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.memory", description=__doc__.split("\n")[0]
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    per_game = sub.add_parser("per-game", help="bytes per game in state, and games per process")
+    per_game.add_argument("--games", type=int, default=50_000)
+    steady = sub.add_parser("steady", help="RSS over time at steady load")
+    steady.add_argument("--games", type=int, default=100)
+    steady.add_argument("--rate", type=float, default=200.0)
+    steady.add_argument("--actions", type=int, default=720_000)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="moba-memory-") as tmp:
+        root = Path(tmp)
+        with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as broker:
+            settings = soak_settings(broker.bootstrap_servers, root / "data", 10, 1.0)
+            if args.command == "per-game":
+                traced = state_bytes_per_game()
+                per = rss_per_game(settings, root, args.games)
+                print(f"traced Python heap per game: {traced / 1024:.1f} KiB")
+                print(f"dataflow RSS per game ({args.games} games): {per / 1024:.1f} KiB")
+                print(f"games per GiB of RSS: {2**30 / per:,.0f}")
+            else:
+                report = rss_at_steady_load(
+                    settings,
+                    root,
+                    args.games,
+                    args.rate,
+                    args.actions,
+                    say=lambda line: print(line, flush=True),
+                )
+                print(report.summary())
+                for seconds, value in report.samples[:: max(1, len(report.samples) // 12)]:
+                    print(f"  {seconds:6.0f} s  {value / 2**20:7.1f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

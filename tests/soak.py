@@ -1,0 +1,480 @@
+"""Crash-safety soak: drive many games through the real dataflow, SIGKILL it at random, check nothing is lost.
+
+The full run (figures in docs/reliability.md), on its own embedded broker:
+
+    python -m tests.soak --games 200 --actions 50000 --kills 10 --workers 4
+    python -m tests.soak --games 200 --actions 50000 --kills 10 --workers 2 --processes 2
+
+tests/test_soak.py runs shorter ones in CI. The oracle is the pure fold: every state
+read back from `games` must equal folding the game's actions up to its version.
+"""
+
+import argparse
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from client.strategy import choose
+from dataflows import launch
+from domain.models import Action, GameState, Join, Move, Throw
+from domain.rules import new_game, next_state
+from domain.wire import decode_state, encode_action
+from infra.broker import EmbeddedBroker, free_port
+from infra.kafka import consumer_config, create_topics, game_key, partition_for, producer_config
+from infra.settings import Settings
+from tests.kafka_helpers import Dataflow
+
+DIRECTIONS = ("up", "down", "left", "right")
+
+
+def realistic_games(games: int, actions: int, seed: int, first_id: int = 1000) -> list[Action]:
+    """`actions` actions over `games` games, interleaved at random, as players would send them.
+
+    Each game is simulated with the domain: mostly a random key press (a move, rarely
+    a throw; rejected or not), sometimes what the bots' strategy would do, now and then a join; players of a
+    finished game keep pressing keys for a while (rejected as `game_over`).
+    """
+    rng = random.Random(seed)
+    ids = list(range(first_id, first_id + games))
+    budget = {g: actions // games + (1 if i < actions % games else 0) for i, g in enumerate(ids)}
+    states = {g: new_game(g) for g in ids}
+    out: list[Action] = []
+    open_ids = [g for g in ids if budget[g] > 0]
+    while open_ids:
+        i = rng.randrange(len(open_ids))
+        g = open_ids[i]
+        action = _one_action(states[g], rng, f"{g}-{states[g].version}")
+        states[g] = next_state(states[g], action)
+        out.append(action)
+        budget[g] -= 1
+        if budget[g] == 0:
+            open_ids[i] = open_ids[-1]
+            open_ids.pop()
+    return out
+
+
+def _one_action(state: GameState, rng: random.Random, action_id: str) -> Action:
+    alive = [name for name, p in state.players.items() if p.alive] or list(state.players)
+    player = rng.choice(alive)
+    roll = rng.random()
+    g = state.game_id
+    if roll < 0.03:
+        return Join(game_id=g, player=player, action_id=action_id)
+    if roll < 0.85:  # a human's random key: a move, rarely a throw
+        kind = Throw if rng.random() < 0.02 else Move
+        return kind(game_id=g, player=player, direction=rng.choice(DIRECTIONS), action_id=action_id)
+    intent = choose(state, player, rng)
+    if intent is None:
+        return Move(game_id=g, player=player, direction=rng.choice(DIRECTIONS), action_id=action_id)
+    kind_name, direction = intent
+    kind = Throw if kind_name == "throw" else Move
+    return kind(game_id=g, player=player, direction=direction, action_id=action_id)
+
+
+@dataclass(frozen=True)
+class StateMessage:
+    timestamp_ms: int
+    game_id: int
+    version: int
+    value: bytes
+
+
+class GamesLog:
+    """Every message of `games` from the start, with its producer timestamp; `poll()` reads more."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.messages: list[StateMessage] = []
+        self.best: dict[int, int] = {}
+        self.latest_ms = 0
+        self._consumer = Consumer(consumer_config(settings))
+        self._consumer.assign(
+            [TopicPartition(settings.games_topic, p, 0) for p in range(settings.partitions)]
+        )
+
+    def poll(self, timeout_s: float = 0.05) -> int:
+        got = 0
+        for msg in self._consumer.consume(10_000, timeout_s):
+            if msg.error() is not None:
+                continue
+            value = msg.value()
+            head = json.loads(value)
+            game, version = head["game_id"], head["version"]
+            self.messages.append(StateMessage(msg.timestamp()[1], game, version, value))
+            self.best[game] = max(self.best.get(game, 0), version)
+            self.latest_ms = max(self.latest_ms, msg.timestamp()[1])
+            got += 1
+        return got
+
+    def reached(self, final_versions: dict[int, int]) -> bool:
+        return all(self.best.get(g, 0) >= v for g, v in final_versions.items())
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+class Cluster:
+    """One dataflow process with `-w workers`, or `processes` of them joined with -i/-a."""
+
+    def __init__(self, settings: Settings, log_dir: Path, workers: int, processes: int) -> None:
+        self.settings = settings
+        self.log_dir = log_dir
+        self.workers = workers
+        self.processes = processes
+        self.running: list[Dataflow] = []
+        self.starts = 0
+
+    def start(self) -> None:
+        addresses = ";".join(f"127.0.0.1:{free_port()}" for _ in range(self.processes))
+        for i in range(self.processes):
+            args = launch.command(self.workers)
+            if self.processes > 1:
+                args += ["-i", str(i), "-a", addresses]
+            log = self.log_dir / f"dataflow-{self.starts}-{i}.log"
+            self.running.append(Dataflow(self.settings, log).start(args))
+        self.starts += 1
+
+    def kill(self) -> None:
+        """SIGKILL every process at once (a host crash), then reap them."""
+        for flow in self.running:
+            if flow.process is not None and flow.process.poll() is None:
+                os.killpg(flow.process.pid, signal.SIGKILL)
+        for flow in self.running:
+            if flow.process is not None:
+                flow.process.wait()
+        self.running = []
+
+    def kill_in_turn(self) -> None:
+        """SIGKILL the processes one after the other, each reaped before the next is killed."""
+        for flow in self.running:
+            flow.kill()
+        self.running = []
+
+    def kill_one(self, grace_s: float = 15.0) -> None:
+        """SIGKILL the first process only (one host crashes); the others must exit by themselves."""
+        first, *others = self.running
+        first.kill()
+        deadline = time.monotonic() + grace_s
+        for flow in others:
+            assert flow.process is not None
+            try:
+                flow.process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                flow.kill()
+        self.running = []
+
+    def assert_running(self) -> None:
+        for flow in self.running:
+            flow.assert_running()
+
+    def pids(self) -> list[int]:
+        return [f.process.pid for f in self.running if f.process is not None]
+
+
+class ActionFeed:
+    """Produces actions as clients do (game g to partition g mod P) at a steady rate, in a thread."""
+
+    def __init__(self, settings: Settings, actions: list[Action], rate: float) -> None:
+        self.settings = settings
+        self.actions = actions
+        self.rate = rate
+        self.sent = 0
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "ActionFeed":
+        self._thread.start()
+        return self
+
+    def done(self) -> bool:
+        if self.error is not None:
+            raise self.error
+        return not self._thread.is_alive()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        try:
+            producer = Producer(producer_config(self.settings))
+            started = time.monotonic()
+            for i, action in enumerate(self.actions):
+                ahead = i / self.rate - (time.monotonic() - started)
+                if ahead > 0 and self._stop.wait(ahead):  # pacing, not waiting for a condition
+                    return
+                producer.poll(0)
+                partition = partition_for(action.game_id, self.settings.partitions)
+                while True:
+                    try:
+                        producer.produce(
+                            self.settings.actions_topic,
+                            encode_action(action),
+                            game_key(action.game_id),
+                            partition=partition,
+                        )
+                        break
+                    except BufferError:
+                        producer.poll(0.05)
+                self.sent = i + 1
+            if producer.flush(120) != 0:
+                raise RuntimeError("actions not delivered within 120 s")
+        except BaseException as err:
+            self.error = err
+
+
+@dataclass
+class SoakReport:
+    games: int
+    actions: int
+    workers: int
+    processes: int
+    kills: int = 0
+    kill_times: list[float] = field(default_factory=list)
+    start_times: list[float] = field(default_factory=list)
+    states_read: int = 0
+    distinct_states: int = 0
+    resume_s: list[float] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    @property
+    def duplicates(self) -> int:
+        return self.states_read - self.distinct_states
+
+    def summary(self) -> str:
+        def stats(xs: list[float]) -> str:
+            if not xs:
+                return "n/a"
+            return f"median {statistics.median(xs):.2f} s, max {max(xs):.2f} s"
+
+        layout = f"-w {self.workers}" + (
+            f" x {self.processes} processes (-i/-a)" if self.processes > 1 else ""
+        )
+        return (
+            f"soak {layout}: {self.games} games, {self.actions} actions, "
+            f"{self.kills} SIGKILLs survived in {self.elapsed_s:.0f} s; "
+            f"{self.states_read} states read, {self.distinct_states} distinct, "
+            f"{self.duplicates} re-emitted (all byte-identical); "
+            f"first state written after a kill: {stats(self.resume_s)}"
+        )
+
+
+def run_soak(
+    settings: Settings,
+    log_dir: Path,
+    games: int,
+    actions: int,
+    kills: int,
+    workers: int = 4,
+    processes: int = 1,
+    seed: int = 7,
+    rate: float | None = None,
+    gap_s: tuple[float, float] = (0.5, 4.0),
+    timeout_s: float = 600.0,
+    kill_mode: str = "all",
+    say=lambda line: None,
+) -> SoakReport:
+    """Produce `actions` at `rate`/s while killing the dataflow `kills` times; verify; report.
+
+    Each kill lands a seeded random `gap_s` after the restarted flow wrote its first
+    state, so every kill hits a flow that is running, mid-epoch.
+    """
+    rng = random.Random(seed)
+    script = realistic_games(games, actions, seed)
+    by_game: dict[int, list[Action]] = {}
+    for action in script:
+        by_game.setdefault(action.game_id, []).append(action)
+    final = {g: len(a) for g, a in by_game.items()}
+    if rate is None:  # spread production over the expected kill cycles
+        rate = max(200.0, actions / (kills * (sum(gap_s) / 2 + 4.0) + 1))
+    report = SoakReport(games, actions, workers, processes)
+    deadline = time.monotonic() + timeout_s
+    log = GamesLog(settings)
+    cluster = Cluster(settings, log_dir, workers, processes)
+    producer = ActionFeed(settings, script, rate)
+    started = time.monotonic()
+    try:
+        cluster.start()
+        report.start_times.append(time.time())
+        producer.start()
+        while report.kills < kills:
+            # wait for the (re)started flow's first state, then a random while, then kill
+            while log.latest_ms < report.start_times[-1] * 1000:
+                _check(deadline, cluster, producer, log)
+            kill_at = time.monotonic() + rng.uniform(*gap_s)
+            while time.monotonic() < kill_at:
+                _check(deadline, cluster, producer, log)
+            report.kill_times.append(time.time())
+            {"all": cluster.kill, "one": cluster.kill_one, "in-turn": cluster.kill_in_turn}[
+                kill_mode
+            ]()
+            report.kills += 1
+            say(f"kill {report.kills}: {producer.sent} actions sent, {len(log.messages)} states")
+            cluster.start()
+            report.start_times.append(time.time())
+        while not (producer.done() and log.reached(final)):
+            _check(deadline, cluster, producer, log)
+        cluster.assert_running()
+    finally:
+        producer.stop()
+        cluster.kill()
+        log.close()
+    report.elapsed_s = time.monotonic() - started
+    verify(by_game, log.messages, report)
+    return report
+
+
+def _check(deadline: float, cluster: Cluster, producer: ActionFeed, log: GamesLog) -> None:
+    if time.monotonic() > deadline:
+        raise AssertionError(f"soak timed out: {producer.sent} sent, {len(log.messages)} states")
+    producer.done()  # re-raises a producer failure
+    cluster.assert_running()
+    log.poll()
+
+
+def verify(
+    by_game: dict[int, list[Action]], messages: list[StateMessage], report: SoakReport
+) -> None:
+    """The promises: duplicates byte-identical, versions 1..n per game, each equal to the fold."""
+    seen: dict[tuple[int, int], bytes] = {}
+    for msg in messages:
+        key = (msg.game_id, msg.version)
+        if seen.setdefault(key, msg.value) != msg.value:
+            raise AssertionError(
+                f"game {key[0]} version {key[1]} re-emitted differently:\n"
+                f"{_outcomes(by_game, messages, key, report)}"
+            )
+    report.states_read = len(messages)
+    report.distinct_states = len(seen)
+    versions: dict[int, list[int]] = {}
+    for g, v in seen:
+        versions.setdefault(g, []).append(v)
+    assert set(versions) == set(by_game), "games without any state, or states of unknown games"
+    for g, game_actions in by_game.items():
+        got = sorted(versions[g])
+        if got != list(range(1, len(game_actions) + 1)):
+            missing = sorted(set(range(1, len(game_actions) + 1)) - set(got))
+            raise AssertionError(
+                f"game {g}: versions missing {missing[:10]} of {len(game_actions)}"
+            )
+        state = new_game(g)
+        for version, action in enumerate(game_actions, start=1):
+            state = next_state(state, action)
+            if decode_state(seen[(g, version)]) != state:
+                raise AssertionError(f"game {g} version {version} differs from the fold")
+    resume_times(messages, report)
+
+
+def _outcomes(
+    by_game: dict[int, list[Action]],
+    messages: list[StateMessage],
+    key: tuple[int, int],
+    report: SoakReport,
+) -> str:
+    """Every copy of (game, version) read, with the run that wrote it, and what the fold says."""
+    game, version = key
+    lines = []
+    for msg in messages:
+        if (msg.game_id, msg.version) == key:
+            run = sum(1 for t in report.start_times if t * 1000 <= msg.timestamp_ms)
+            last = decode_state(msg.value).last
+            lines.append(f"  run {run} at {msg.timestamp_ms}: {last}")
+    want = new_game(game)
+    for action in by_game[game][:version]:
+        want = next_state(want, action)
+    lines.append(f"  fold: {want.last}")
+    return "\n".join(lines)
+
+
+def resume_times(messages: list[StateMessage], report: SoakReport) -> None:
+    """Per kill: seconds from the SIGKILL to the first state the restarted flow wrote.
+
+    Producer timestamps tell which run wrote a state: the restarted one writes only
+    after it was started. (Its first states are the replay of the unfinished epoch.)
+    """
+    stamps = sorted(m.timestamp_ms for m in messages)
+    for killed, restarted in zip(report.kill_times, report.start_times[1:], strict=False):
+        first = next((t for t in stamps if t >= restarted * 1000), None)
+        if first is not None:
+            report.resume_s.append(first / 1000 - killed)
+
+
+def soak_settings(
+    bootstrap_servers: str, data_dir: Path, partitions: int, snapshot_interval_s: float
+) -> Settings:
+    """Settings with topics of their own on `bootstrap_servers` (created here)."""
+    suffix = uuid.uuid4().hex[:8]
+    settings = Settings(
+        bootstrap_servers=bootstrap_servers,
+        partitions=partitions,
+        actions_topic=f"actions-{suffix}",
+        games_topic=f"games-{suffix}",
+        dlq_topic=f"actions.dlq-{suffix}",
+        data_dir=data_dir,
+        snapshot_interval_s=snapshot_interval_s,
+    )
+    create_topics(settings)
+    return settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.soak", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--games", type=int, default=200)
+    parser.add_argument("--actions", type=int, default=50_000)
+    parser.add_argument("--kills", type=int, default=10)
+    parser.add_argument("--workers", "-w", type=int, default=4)
+    parser.add_argument("--processes", type=int, default=1, help="> 1 runs them with -i/-a")
+    parser.add_argument("--partitions", type=int, default=10)
+    parser.add_argument("--snapshot-interval", type=float, default=1.0)
+    parser.add_argument("--rate", type=float, default=None, help="actions per second")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--kill-mode",
+        choices=["all", "one", "in-turn"],
+        default="all",
+        help="all: SIGKILL every process at once; one: only process 0, the others exit alone; "
+        "in-turn: one after the other, each reaped first",
+    )
+    parser.add_argument("--keep", type=Path, help="keep logs and the recovery store here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="moba-soak-") as tmp:
+        root = args.keep or Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as broker:
+            settings = soak_settings(
+                broker.bootstrap_servers, root / "data", args.partitions, args.snapshot_interval
+            )
+            report = run_soak(
+                settings,
+                root,
+                args.games,
+                args.actions,
+                args.kills,
+                workers=args.workers,
+                processes=args.processes,
+                seed=args.seed,
+                rate=args.rate,
+                timeout_s=3600,
+                kill_mode=args.kill_mode,
+                say=lambda line: print(line, flush=True),
+            )
+    print(report.summary())
+    print("resume after each kill (s):", " ".join(f"{t:.2f}" for t in report.resume_s))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
