@@ -24,7 +24,7 @@ from pathlib import Path
 import psutil
 from confluent_kafka import Producer
 
-from dataflows.games import GameLogic, admit_everyone
+from dataflows.games import GameLogic
 from dataflows.records import Inbound, Intent
 from domain.models import Action, Move, Throw
 from domain.wire import encode_action
@@ -61,7 +61,7 @@ def state_bytes_per_game(games: int = 2000, actions_per_game: int = 20) -> float
     logics: dict[str, GameLogic] = {}
     for action in actions:
         key = str(action.game_id)
-        logic = logics.get(key) or GameLogic(None, admit_everyone)
+        logic = logics.get(key) or GameLogic(None, secret=None)
         logic.on_item(Intent(action, Inbound("actions", 0, 0, None, b"")))
         logics[key] = logic
     gc.collect()
