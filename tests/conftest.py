@@ -9,12 +9,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from infra.broker import EmbeddedBroker, free_port
 from infra.kafka import create_topics
 from infra.settings import Settings
 from tests.kafka_helpers import Dataflow
 from tests.terminal import Terminal
+
+
+# Property tests judge rules, not speed: on a loaded two-core CI machine a single example
+# can take longer than hypothesis's default 200 ms deadline without anything being wrong.
+hypothesis_settings.register_profile("moba", deadline=None)
+hypothesis_settings.load_profile("moba")
 
 
 @pytest.fixture(scope="session")
