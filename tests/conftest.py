@@ -17,7 +17,6 @@ from infra.settings import Settings
 from tests.kafka_helpers import Dataflow
 from tests.terminal import Terminal
 
-
 # Property tests judge rules, not speed: on a loaded two-core CI machine a single example
 # can take longer than hypothesis's default 200 ms deadline without anything being wrong.
 hypothesis_settings.register_profile("moba", deadline=None)
