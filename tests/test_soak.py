@@ -40,9 +40,17 @@ def test_sigkill_at_random_four_times_with_four_workers(settings, tmp_path) -> N
     assert len(report.resume_s) == 4
 
 
-def test_sigkill_at_random_twice_with_two_processes(settings, tmp_path) -> None:
+def test_sigkill_at_random_twice_with_two_processes_killed_in_turn(settings, tmp_path) -> None:
     report = run_soak(
-        settings, tmp_path, games=40, actions=3000, kills=2, workers=2, processes=2, seed=12
+        settings,
+        tmp_path,
+        games=40,
+        actions=3000,
+        kills=2,
+        workers=2,
+        processes=2,
+        seed=12,
+        kill_mode="in-turn",
     )
 
     print(report.summary())
