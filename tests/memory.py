@@ -3,7 +3,7 @@
 The full runs (figures in docs/reliability.md), each on its own embedded broker:
 
     python -m tests.memory per-game --games 50000
-    python -m tests.memory steady --games 100 --rate 200 --actions 720000
+    python -m tests.memory steady --games 100 --rate 300 --actions 216000
 
 tests/test_memory.py runs shorter ones in CI.
 """
@@ -232,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     per_game.add_argument("--games", type=int, default=50_000)
     steady = sub.add_parser("steady", help="RSS over time at steady load")
     steady.add_argument("--games", type=int, default=100)
-    steady.add_argument("--rate", type=float, default=200.0)
-    steady.add_argument("--actions", type=int, default=720_000)
+    steady.add_argument("--rate", type=float, default=300.0)
+    steady.add_argument("--actions", type=int, default=216_000)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="moba-memory-") as tmp:
         root = Path(tmp)
