@@ -3,7 +3,7 @@
 The full runs (figures in docs/reliability.md), each on its own embedded broker:
 
     python -m tests.memory per-game --games 50000
-    python -m tests.memory steady --games 100 --rate 200 --actions 720000
+    python -m tests.memory steady --games 100 --rate 300 --actions 216000
 
 tests/test_memory.py runs shorter ones in CI.
 """
@@ -129,8 +129,8 @@ class Feed:
 
 def drain(log: GamesLog, flow: Dataflow, total: int, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
-    while len(log.messages) < total:
-        assert time.monotonic() < deadline, f"{len(log.messages)} of {total} states in {timeout_s}s"
+    while log.count < total:
+        assert time.monotonic() < deadline, f"{log.count} of {total} states in {timeout_s}s"
         flow.assert_running()
         log.poll()
 
@@ -138,7 +138,7 @@ def drain(log: GamesLog, flow: Dataflow, total: int, timeout_s: float) -> None:
 def rss_per_game(settings: Settings, log_dir: Path, games: int, workers: int = 1) -> float:
     """RSS growth of the real dataflow per game: 100 games as a baseline, then `games` more."""
     flow = Dataflow(settings, log_dir / "per-game.log", workers=workers).start()
-    log = GamesLog(settings)
+    log = GamesLog(settings, keep=False)
     try:
         warm = list(key_presses(list(range(100)), 300, seed=2))
         Feed(settings, iter(warm), rate=10_000).start()
@@ -198,13 +198,13 @@ def rss_at_steady_load(
     """`actions` over a fixed set of `games` at `rate`/s; the dataflow's RSS sampled every `sample_s`."""
     report = SteadyReport(games, rate)
     flow = Dataflow(settings, log_dir / "steady.log", workers=workers).start()
-    log = GamesLog(settings)
+    log = GamesLog(settings, keep=False)
     feed = Feed(settings, key_presses(list(range(games)), actions, seed=5), rate).start()
     started = time.monotonic()
     next_sample = started
     try:
         assert flow.process is not None
-        while not (feed.done() and len(log.messages) >= actions):
+        while not (feed.done() and log.count >= actions):
             flow.assert_running()
             log.poll(0.1)
             now = time.monotonic()
@@ -215,7 +215,7 @@ def rss_at_steady_load(
                     say(f"{now - started:.0f} s: {report.samples[-1][1] / 2**20:.1f} MiB")
             # a consumer that falls behind is the flow's problem, not memory; bound the wait
             assert now - started < 3 * actions / rate + 120, "the dataflow could not keep up"
-        report.actions = len(log.messages)
+        report.actions = log.count
     finally:
         feed.stop()
         log.close()
@@ -232,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     per_game.add_argument("--games", type=int, default=50_000)
     steady = sub.add_parser("steady", help="RSS over time at steady load")
     steady.add_argument("--games", type=int, default=100)
-    steady.add_argument("--rate", type=float, default=200.0)
-    steady.add_argument("--actions", type=int, default=720_000)
+    steady.add_argument("--rate", type=float, default=300.0)
+    steady.add_argument("--actions", type=int, default=216_000)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="moba-memory-") as tmp:
         root = Path(tmp)

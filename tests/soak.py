@@ -94,7 +94,9 @@ class StateMessage:
 class GamesLog:
     """Every message of `games` from the start, with its producer timestamp; `poll()` reads more."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, keep: bool = True) -> None:
+        self.keep = keep  # False: only count (long memory runs would hold every state)
+        self.count = 0
         self.messages: list[StateMessage] = []
         self.best: dict[int, int] = {}
         self.latest_ms = 0
@@ -111,7 +113,9 @@ class GamesLog:
             value = msg.value()
             head = json.loads(value)
             game, version = head["game_id"], head["version"]
-            self.messages.append(StateMessage(msg.timestamp()[1], game, version, value))
+            if self.keep:
+                self.messages.append(StateMessage(msg.timestamp()[1], game, version, value))
+            self.count += 1
             self.best[game] = max(self.best.get(game, 0), version)
             self.latest_ms = max(self.latest_ms, msg.timestamp()[1])
             got += 1
@@ -399,6 +403,8 @@ def _outcomes(
 
 def resume_times(messages: list[StateMessage], report: SoakReport) -> None:
     """Per kill: seconds from the SIGKILL to the first state the restarted flow wrote.
+
+    A kill of an idle flow (all actions applied, the epoch committed) has none.
 
     Producer timestamps tell which run wrote a state: the restarted one writes only
     after it was started. (Its first states are the replay of the unfinished epoch.)

@@ -5,11 +5,13 @@ for `moba games` and the API: test_store_unavailable.py.)
 """
 
 import os
+import signal
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
 
+import psutil
 import pytest
 from bytewax.recovery import RecoveryConfig
 from bytewax.testing import TestingSink, TestingSource, run_main
@@ -64,12 +66,21 @@ def test_up_refuses_a_store_that_is_not_this_dataflows(settings, tmp_path, make)
     env = {**os.environ, **settings.as_env()}
     moba = os.path.join(os.path.dirname(sys.executable), "moba")
 
+    up = subprocess.Popen(
+        [moba, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
-        result = subprocess.run([moba, "up"], env=env, capture_output=True, text=True, timeout=60)
-    except subprocess.TimeoutExpired as err:
-        raise AssertionError(f"`moba up` started on {make.__name__}: {err.stdout}") from None
+        stdout, stderr = up.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        started = psutil.Process(up.pid).children(recursive=True)
+        up.send_signal(signal.SIGINT)  # `moba up` stops what it started
+        stdout, _ = up.communicate(timeout=30)
+        for child in started:
+            if child.is_running():
+                child.kill()
+        raise AssertionError(f"`moba up` started on {make.__name__}: {stdout}") from None
 
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "cannot run: " in result.stderr
-    assert str(settings.recovery_dir) in result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
+    assert up.returncode == 1, stdout + stderr
+    assert "cannot run: " in stderr
+    assert str(settings.recovery_dir) in stderr
+    assert "Traceback" not in stdout + stderr
