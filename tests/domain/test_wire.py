@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from domain.models import Join, Move, Throw
 from domain.rules import new_game, next_state
-from domain.wire import InvalidMessage, decode_action, encode_action, encode_state
+from domain.wire import InvalidMessage, decode_action, decode_state, encode_action, encode_state
 
 
 def test_decodes_the_documented_action() -> None:
@@ -105,3 +105,17 @@ def test_state_has_the_documented_shape() -> None:
         "action_id": "c1", "player": "A2", "type": "move",
         "direction": "down", "accepted": True, "reason": None,
     }  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ['say "hi"', "back\\slash", "tab\there", "élan", "\x7f", "🙂", ""])
+def test_encode_state_escapes_names_and_ids_exactly_as_pydantic(text: str) -> None:
+    state = next_state(new_game(7), Move(game_id=7, player="A1", direction="right", action_id=text))
+    odd = state.model_copy(update={"players": {**state.players, text or "x": state.players["B2"]}})
+    for s in (state, odd):
+        assert encode_state(s) == s.model_dump_json().encode()
+
+
+def test_encode_state_of_a_decoded_state_with_other_walls_matches_pydantic() -> None:
+    state = decode_state(encode_state(new_game(3)).replace(b"[[2,7],", b"[[4,4],[2,7],"))
+    assert state.walls[0] == (4, 4)
+    assert encode_state(state) == state.model_dump_json().encode()
