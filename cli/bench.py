@@ -26,7 +26,7 @@ def bench(
         bool, typer.Option("--quick", help="Small inputs, one repeat: checks the harness.")
     ] = False,
     json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object of medians instead of a table.")
+        bool, typer.Option("--json", help="Print one JSON object of medians (the table to stderr).")
     ] = False,
     plots: Annotated[
         Path | None, typer.Option(help="Write throughput.png and latency.png into this directory.")
@@ -50,6 +50,7 @@ def bench(
         for path in write_plots(results, plots):
             typer.echo(f"wrote {path}", err=True)
     if json:
+        typer.echo(results.table(), err=True)  # people read the table; tools read stdout
         typer.echo(jsonlib.dumps(results.as_json(), indent=2))
     else:
         typer.echo(results.table())
