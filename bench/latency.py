@@ -2,11 +2,13 @@
 
 The limit is a raw round trip on the same broker: produce a message, read it back
 with the same consumer settings. Background load comes from a separate process that
-produces real actions at a fixed rate to other games (lighter than the bots, so the
-load generator does not itself starve the 2 cores).
+produces real actions at a fixed rate to other games (`bench.loadgen`: lighter than the
+bots, so the load generator does not itself starve the 2 cores).
 """
 
-import multiprocessing
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,7 +16,8 @@ from contextlib import contextmanager
 
 from confluent_kafka import Producer
 
-from bench.workload import FlowProcess, end_offsets_reader, game_actions, records
+from bench.workload import FlowProcess, end_offsets_reader
+from dataflows import launch
 from domain.models import Move
 from domain.wire import encode_action
 from infra.kafka import game_key, partition_for, producer_config
@@ -23,8 +26,13 @@ from infra.settings import Settings
 PLAYER_GAME = 0  # the measured player's game; background load uses games 1..
 
 
-def closed_loop(settings: Settings, count: int, timeout_s: float = 10.0) -> list[float]:
-    """Round trips in ms: A1 of game 0 walks right and left, each move waiting for its state."""
+def closed_loop(
+    settings: Settings, count: int, timeout_s: float = 10.0, strict: bool = False
+) -> list[float]:
+    """Round trips in ms: A1 of game 0 walks right and left, each move waiting for its state.
+
+    A move unanswered after `timeout_s` counts as `timeout_s` (or raises, if `strict`).
+    """
     partition = partition_for(PLAYER_GAME, settings.partitions)
     producer = Producer(producer_config(settings))
     consumer = end_offsets_reader(settings, settings.games_topic, partition)
@@ -46,8 +54,8 @@ def closed_loop(settings: Settings, count: int, timeout_s: float = 10.0) -> list
                 settings.actions_topic, value, game_key(PLAYER_GAME), partition=partition
             )
             producer.poll(0)
-            _wait_for(consumer, needle, sent + timeout_s)
-            latencies.append((time.perf_counter() - sent) * 1000)
+            _wait_for(consumer, needle, sent + timeout_s, strict)
+            latencies.append((time.perf_counter() - sent) * 1000)  # an unanswered one counts whole
     finally:
         consumer.close()
         producer.flush(10)
@@ -81,13 +89,14 @@ def _warm_up(consumer: object) -> None:
         consumer.consume(100, 0.1)  # type: ignore[attr-defined]
 
 
-def _wait_for(consumer: object, needle: bytes, deadline: float) -> None:
+def _wait_for(consumer: object, needle: bytes, deadline: float, strict: bool = True) -> None:
     """Until a message containing `needle` arrives; `poll` returns as soon as one message does."""
     while time.perf_counter() < deadline:
         msg = consumer.poll(0.5)  # type: ignore[attr-defined]
         if msg is not None and msg.error() is None and needle in (msg.value() or b""):
             return
-    raise TimeoutError(f"no answer containing {needle!r}")
+    if strict:
+        raise TimeoutError(f"no answer containing {needle!r}")
 
 
 def wait_first_state(flow: FlowProcess, settings: Settings, timeout_s: float = 60.0) -> None:
@@ -96,7 +105,7 @@ def wait_first_state(flow: FlowProcess, settings: Settings, timeout_s: float = 6
     while True:
         flow.check()
         try:
-            closed_loop(settings, 1, timeout_s=2.0)
+            closed_loop(settings, 1, timeout_s=2.0, strict=True)
             return
         except TimeoutError:
             if time.monotonic() > closed:
@@ -106,32 +115,14 @@ def wait_first_state(flow: FlowProcess, settings: Settings, timeout_s: float = 6
 @contextmanager
 def background_load(settings: Settings, rate: float, games: int = 200) -> Iterator[None]:
     """Real actions at `rate`/s to games 1..`games`, from another process, while the block runs."""
-    context = multiprocessing.get_context("spawn")  # no Kafka client state crosses a fork
-    stop = context.Event()
-    process = context.Process(
-        target=_produce_at_rate, args=(settings, rate, games, stop), daemon=True
-    )
-    process.start()
+    argv = [sys.executable, "-m", "bench.loadgen", "--rate", str(rate), "--games", str(games)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOBA_")}
+    process = subprocess.Popen(argv, env={**env, **settings.as_env()}, cwd=launch.REPO_ROOT)
     try:
         time.sleep(3.0)  # the generator's own start-up, then its rate settles before measuring
+        if process.poll() is not None:
+            raise RuntimeError(f"load generator exited with {process.returncode}")
         yield
     finally:
-        stop.set()
-        process.join(10)
-
-
-def _produce_at_rate(settings: Settings, rate: float, games: int, stop: object) -> None:
-    """Every 10 ms, produce the actions due by then (so the rate holds without a call per action)."""
-    workload = records(game_actions(games, 200_000, seed=7, first_game=1), settings.partitions)
-    producer = Producer(producer_config(settings))
-    start = time.monotonic()
-    sent = 0
-    while not stop.is_set():  # type: ignore[attr-defined]
-        due = int((time.monotonic() - start) * rate)
-        while sent < due:
-            partition, key, value = workload[sent % len(workload)]
-            producer.produce(settings.actions_topic, value, key, partition=partition)
-            sent += 1
-        producer.poll(0)
-        time.sleep(0.01)  # the generator's tick
-    producer.flush(10)
+        process.terminate()
+        process.wait(10)
