@@ -27,11 +27,16 @@ PLAYER_GAME = 0  # the measured player's game; background load uses games 1..
 
 
 def closed_loop(
-    settings: Settings, count: int, timeout_s: float = 10.0, strict: bool = False
+    settings: Settings,
+    count: int,
+    timeout_s: float = 10.0,
+    strict: bool = False,
+    budget_s: float = 120.0,
 ) -> list[float]:
     """Round trips in ms: A1 of game 0 walks right and left, each move waiting for its state.
 
-    A move unanswered after `timeout_s` counts as `timeout_s` (or raises, if `strict`).
+    A move unanswered after `timeout_s` counts as `timeout_s` (or raises, if `strict`);
+    after `budget_s` the loop stops with fewer than `count` samples (a growing backlog).
     """
     partition = partition_for(PLAYER_GAME, settings.partitions)
     producer = Producer(producer_config(settings))
@@ -40,7 +45,10 @@ def closed_loop(
     latencies: list[float] = []
     try:
         _warm_up(consumer)
+        stop_at = time.perf_counter() + budget_s
         for i in range(count):
+            if time.perf_counter() > stop_at:
+                break
             action_id = f"{prefix}-{i}"
             move = Move(
                 game_id=PLAYER_GAME,

@@ -93,7 +93,8 @@ def _latency(
     raw50, raw99 = percentile(raw, 50), percentile(raw, 99)
     say(
         f"  latency: p50 {percentile(idle, 50):.1f} p99 {percentile(idle, 99):.1f} ms idle, "
-        f"p99 {percentile(loaded, 99):.1f} loaded; raw p50 {raw50:.1f} p99 {raw99:.1f}"
+        f"p99 {percentile(loaded, 99):.1f} loaded ({len(loaded)} answered in the time budget); "
+        f"raw p50 {raw50:.1f} p99 {raw99:.1f}"
     )
     results.add("latency.p50_ms", percentile(idle, 50), raw50, "ms raw round trip p50")
     results.add("latency.p99_ms", percentile(idle, 99), raw99, "ms raw round trip p99")
