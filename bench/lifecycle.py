@@ -18,7 +18,6 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
 from bench.workload import Counter, FlowProcess, end_offsets_reader, joins, produce_all, records
-from dataflows.recovery import stored_offsets
 from domain.models import Join
 from domain.wire import encode_action
 from infra.broker import EmbeddedBroker, free_port
@@ -192,8 +191,24 @@ def live_games(settings: Settings, root: Path, games: int, timeout_s: float = 30
 
 
 def _wait_snapshot(settings: Settings, count: int, deadline: float) -> None:
-    """Until the recovery store's input offsets cover `count` messages (an epoch holds them all)."""
-    while sum(stored_offsets(settings.recovery_dir).values()) < count:
+    """Until a restart would restore all `count` games (the reader's view: committed epochs only)."""
+    from api.store import GameStore, NoStore, UnknownGame
+
+    while True:
+        try:
+            with GameStore(settings.recovery_dir) as store:
+                if all(_known(store, g, UnknownGame) for g in (0, count - 1)):
+                    return
+        except NoStore:
+            pass
         if time.monotonic() > deadline:
             raise TimeoutError("the recovery store never caught up")
         time.sleep(0.2)  # the store is a file; there is nothing to block on
+
+
+def _known(store: object, game_id: int, unknown: type[Exception]) -> bool:
+    try:
+        store.game(game_id)  # type: ignore[attr-defined]
+        return True
+    except unknown:
+        return False
