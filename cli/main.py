@@ -6,7 +6,7 @@ FastAPI) inside the command, so `moba games show` does not pay for `moba client`
 
 import typer
 
-from cli import api, bots, broker, client, demo, games, topics, up
+from cli import api, bench, bots, broker, client, demo, games, topics, up
 
 app = typer.Typer(
     name="moba",
@@ -23,3 +23,4 @@ app.add_typer(games.app, name="games")
 app.command()(api.api)
 app.add_typer(topics.app, name="topics")
 app.command()(broker.broker)
+app.command()(bench.bench)

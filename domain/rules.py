@@ -5,6 +5,9 @@ and `last` says why, because the authoritative server must tell the client.
 """
 
 from collections.abc import Iterable
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from domain.board import (
     DEFAULT_WALLS,
@@ -31,6 +34,8 @@ from domain.models import (
     Throw,
 )
 
+M = TypeVar("M", bound=BaseModel)
+
 
 def new_game(game_id: int) -> GameState:
     """The default layout: the talk's map, five players a team on their home rows."""
@@ -48,12 +53,12 @@ def next_state(state: GameState, action: Action) -> GameState:
     """The state after `action`, with its outcome in `last` and `version` advanced by one."""
     reason = rejection(state, action)
     if reason is not None:
-        return _record(state, action, reason)
+        return _record(state, action, reason, {})
     if isinstance(action, Move):
-        return _record(_moved(state, action), action, None)
+        return _record(state, action, None, _moved(state, action))
     if isinstance(action, Throw):
-        return _record(_exploded(state, action), action, None)
-    return _record(state, action, None)
+        return _record(state, action, None, _exploded(state, action))
+    return _record(state, action, None, {})
 
 
 def rejection(state: GameState, action: Action) -> RejectReason | None:
@@ -73,7 +78,8 @@ def rejection(state: GameState, action: Action) -> RejectReason | None:
             return "out_of_bounds"
         if target in state.walls:
             return "wall"
-        if target in occupied_cells(state):
+        x, y = target
+        if any(p.alive and p.x == x and p.y == y for p in state.players.values()):
             return "occupied"
         return None
     if player.grenades == 0:
@@ -120,31 +126,32 @@ def _open(state: GameState, cell: Cell) -> bool:
     return on_board(cell, state.width, state.height) and cell not in state.walls
 
 
-def _moved(state: GameState, action: Move) -> GameState:
+def _moved(state: GameState, action: Move) -> dict[str, object]:
     player = state.players[action.player]
     x, y = step(player.cell, action.direction)
-    players = {**state.players, action.player: player.model_copy(update={"x": x, "y": y})}
-    return state.model_copy(update={"players": players})
+    return {"players": {**state.players, action.player: _replace(player, x=x, y=y)}}
 
 
-def _exploded(state: GameState, action: Throw) -> GameState:
+def _exploded(state: GameState, action: Throw) -> dict[str, object]:
     thrower = state.players[action.player]
     hit = blast_cells(state, landing_cell(state, thrower.cell, action.direction))
     players = dict(state.players)
-    players[action.player] = thrower.model_copy(update={"grenades": thrower.grenades - 1})
+    players[action.player] = _replace(thrower, grenades=thrower.grenades - 1)
     for name, p in players.items():
         if p.alive and p.cell in hit:
-            players[name] = p.model_copy(update={"alive": False})
-    after = state.model_copy(update={"players": players})
-    standing = [team for team in TEAMS if after.live_players(team) > 0]
-    if len(standing) == 2:
-        return after
-    winner = standing[0] if standing else "draw"
-    return after.model_copy(update={"status": "finished", "winner": winner})
+            players[name] = _replace(p, alive=False)
+    changes: dict[str, object] = {"players": players}
+    standing = [team for team in TEAMS if any(p.alive and p.team == team for p in players.values())]
+    if len(standing) < 2:
+        changes.update(status="finished", winner=standing[0] if standing else "draw")
+    return changes
 
 
-def _record(state: GameState, action: Action, reason: RejectReason | None) -> GameState:
-    outcome = Outcome(
+def _record(
+    state: GameState, action: Action, reason: RejectReason | None, changes: dict[str, object]
+) -> GameState:
+    outcome = _new(
+        Outcome,
         action_id=action.action_id,
         player=action.player,
         type=action.type,
@@ -152,9 +159,34 @@ def _record(state: GameState, action: Action, reason: RejectReason | None) -> Ga
         accepted=reason is None,
         reason=reason,
     )
-    return state.model_copy(update={"version": state.version + 1, "last": outcome})
+    return _replace(state, **changes, version=state.version + 1, last=outcome)
+
+
+# The rules build about three models per action, so they skip pydantic's generic copying:
+# `_replace` is `model_copy(update=...)` for our models (no extra fields, no private
+# attributes) and `_new` is a constructor for values the rules derived from valid ones.
+# Both make the same objects (same fields, same fields_set) at a third of the cost.
+_set = object.__setattr__
+
+
+def _replace(model: M, **changes: object) -> M:
+    copied = model.__class__.__new__(model.__class__)
+    _set(copied, "__dict__", {**model.__dict__, **changes})
+    _set(copied, "__pydantic_extra__", None)
+    _set(copied, "__pydantic_fields_set__", model.__pydantic_fields_set__ | changes.keys())
+    _set(copied, "__pydantic_private__", None)
+    return copied
+
+
+def _new(cls: type[M], **fields: object) -> M:
+    made = cls.__new__(cls)
+    _set(made, "__dict__", fields)
+    _set(made, "__pydantic_extra__", None)
+    _set(made, "__pydantic_fields_set__", set(fields))
+    _set(made, "__pydantic_private__", None)
+    return made
 
 
 def reject(state: GameState, action: Action, reason: RejectReason) -> GameState:
     """Record `action` as rejected for a reason the rules cannot see (e.g. a bad join token)."""
-    return _record(state, action, reason)
+    return _record(state, action, reason, {})

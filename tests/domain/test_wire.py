@@ -164,3 +164,17 @@ def test_any_decodable_action_applies_to_any_folded_state_and_its_state_round_tr
     state = next_state(fold(2, seq), action)
     assert state.version == len(seq) + 1
     assert decode_state(encode_state(state)) == state
+
+
+@pytest.mark.parametrize("text", ['say "hi"', "back\\slash", "tab\there", "élan", "\x7f", "🙂", ""])
+def test_encode_state_escapes_names_and_ids_exactly_as_pydantic(text: str) -> None:
+    state = next_state(new_game(7), Move(game_id=7, player="A1", direction="right", action_id=text))
+    odd = state.model_copy(update={"players": {**state.players, text or "x": state.players["B2"]}})
+    for s in (state, odd):
+        assert encode_state(s) == s.model_dump_json().encode()
+
+
+def test_encode_state_of_a_decoded_state_with_other_walls_matches_pydantic() -> None:
+    state = decode_state(encode_state(new_game(3)).replace(b"[[2,7],", b"[[4,4],[2,7],"))
+    assert state.walls[0] == (4, 4)
+    assert encode_state(state) == state.model_dump_json().encode()

@@ -1,0 +1,151 @@
+"""The whole benchmark: one embedded broker, then every measurement `repeat` times, each beside its limit."""
+
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import latency, lifecycle, query, throughput
+from bench.report import Results, percentile
+from bench.workload import fresh_settings, game_actions, records
+from infra.broker import EmbeddedBroker, free_port
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How big each measurement is; the defaults are the issue's."""
+
+    repeat: int = 3
+    actions: int = 200_000
+    games: int = 1_000
+    live_games: int = 10_000
+    samples: int = 1_000
+    load_rate: float = 2_000
+    api_requests: int = 1_000
+
+    @classmethod
+    def quick(cls, repeat: int = 1) -> "Plan":
+        return cls(repeat, 20_000, 100, 1_000, 100, 500, 200)
+
+
+def moba_command() -> list[str]:
+    """This environment's `moba` script, or the same entry point through this interpreter."""
+    script = Path(sys.executable).with_name("moba")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from cli.main import app; sys.exit(app())"]
+
+
+def run(plan: Plan, say: Callable[[str], None]) -> Results:
+    results = Results()
+    moba = moba_command()
+    root = Path(tempfile.mkdtemp(prefix="moba-bench-"))
+    try:
+        with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as broker:
+            servers = broker.bootstrap_servers
+            say(f"broker {servers}; work dir {root}")
+            workload = records(game_actions(plan.games, plan.actions), 10)
+            for i in range(1, plan.repeat + 1):
+                say(f"repeat {i}/{plan.repeat}")
+                _throughput(plan, servers, root, workload, results, say)
+                _latency(plan, servers, root, results, say)
+                _lifecycle(plan, servers, root, moba, results, say)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return results
+
+
+def _throughput(
+    plan: Plan,
+    servers: str,
+    root: Path,
+    workload: list,
+    results: Results,
+    say: Callable[[str], None],
+) -> None:
+    loaded = throughput.load(servers, root, workload)
+    limit = throughput.passthrough_rate(loaded)
+    one = throughput.dataflow_rate(loaded, root / "one")
+    say(f"  throughput: dataflow {one:,.0f}/s, pass-through limit {limit:,.0f}/s")
+    two = throughput.dataflow_rate(throughput.load(servers, root, workload), root / "two", 2)
+    say(f"  throughput: two processes {two:,.0f}/s")
+    results.add("throughput.actions_per_s", one, limit, "actions/s pass-through")
+    results.add("throughput.limit_per_s", limit)
+    results.add("throughput.ratio", one / limit)
+    results.add("throughput.two_process_speedup", two / one)
+
+
+def _latency(
+    plan: Plan, servers: str, root: Path, results: Results, say: Callable[[str], None]
+) -> None:
+    settings = fresh_settings(servers, root)
+    raw = latency.raw_round_trip(settings, plan.samples)
+    flow = throughput.FlowProcess(settings, root / "latency.log").start()
+    try:
+        latency.wait_first_state(flow, settings)
+        idle = latency.closed_loop(settings, plan.samples)
+        with latency.background_load(settings, plan.load_rate):
+            loaded = latency.closed_loop(settings, plan.samples)
+    finally:
+        flow.kill()
+    raw50, raw99 = percentile(raw, 50), percentile(raw, 99)
+    say(
+        f"  latency: p50 {percentile(idle, 50):.1f} p99 {percentile(idle, 99):.1f} ms idle, "
+        f"p99 {percentile(loaded, 99):.1f} loaded ({len(loaded)} answered in the time budget); "
+        f"raw p50 {raw50:.1f} p99 {raw99:.1f}"
+    )
+    results.add("latency.p50_ms", percentile(idle, 50), raw50, "ms raw round trip p50")
+    results.add("latency.p99_ms", percentile(idle, 99), raw99, "ms raw round trip p99")
+    results.add("latency.loaded_p99_ms", percentile(loaded, 99), raw99, "ms raw round trip p99")
+    results.add("latency.raw_p50_ms", raw50)
+    results.add("latency.raw_p99_ms", raw99)
+    results.samples_ms["idle"] += idle
+    results.samples_ms["loaded"] += loaded
+    results.samples_ms["raw"] += raw
+
+
+def _lifecycle(
+    plan: Plan,
+    servers: str,
+    root: Path,
+    moba: list[str],
+    results: Results,
+    say: Callable[[str], None],
+) -> None:
+    broker_s = lifecycle.broker_start_s(root)
+    up_s = lifecycle.up_s(root, moba)
+    say(f"  startup: moba up {up_s:.2f} s (broker alone {broker_s:.2f} s)")
+    results.add("startup.up_s", up_s, broker_s, "s embedded broker alone")
+
+    settings = fresh_settings(servers, root)
+    bare_s = lifecycle.bare_first_message_s(settings)
+    first = lifecycle.first_state(settings, root)
+    say(f"  startup: first state {first.seconds:.2f} s (bare process {bare_s:.2f} s)")
+    results.add("startup.first_state_s", first.seconds, bare_s, "s bare read-one-write-one process")
+
+    settings = fresh_settings(servers, root)
+    live = lifecycle.live_games(settings, root, plan.live_games)
+    say(f"  recovery: resume {live.resume_s:.2f} s; memory {live.rss_mb:.0f} MB")
+    results.add("recovery.resume_s", live.resume_s, bare_s, "s bare read-one-write-one process")
+    results.add("memory.rss_mb_10k_games", live.rss_mb, first.rss_mb, "MB with one game")
+
+    show = min(query.show_s(moba, settings.data_dir, g) for g in (1, 2, 3))
+    python_s = min(query.interpreter_s() for _ in range(3))
+    api = query.Api(moba, settings.data_dir, root / "api.log")
+    try:
+        api.wait_ready()
+        api.latencies_ms(query.game_paths(plan.live_games, 50))  # warm-up
+        games = api.latencies_ms(query.game_paths(plan.live_games, plan.api_requests))
+        health = api.latencies_ms(["/health"] * plan.api_requests)
+    finally:
+        api.close()
+    say(
+        f"  query: games show {show:.2f} s (python -c pass {python_s:.2f} s); "
+        f"GET /games/id p99 {percentile(games, 99):.1f} ms (/health {percentile(health, 99):.1f})"
+    )
+    results.add("query.cli_s", show, python_s, "s python -c pass")
+    results.add(
+        "query.api_p99_ms", percentile(games, 99), percentile(health, 99), "ms GET /health p99"
+    )

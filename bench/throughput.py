@@ -1,0 +1,91 @@
+"""Throughput: N actions pre-loaded on `actions`, then the real dataflow until the last state is on `games`.
+
+The limit is the fastest thing that could move those messages on this broker: one
+process with a tuned consumer that produces each message unchanged. Both rates are
+taken the same way, from the broker timestamps of the output messages (first to
+last), so start-up is excluded from both.
+"""
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from confluent_kafka import Producer, TopicPartition
+
+from bench.workload import (
+    Counter,
+    FlowProcess,
+    Record,
+    fresh_settings,
+    produce_all,
+    steady_rate,
+    tuned_consumer,
+    two_processes,
+)
+from infra.kafka import producer_config
+from infra.settings import Settings
+
+
+@dataclass
+class Loaded:
+    """Topics with the workload already on `actions`."""
+
+    settings: Settings
+    count: int
+
+
+def load(bootstrap: str, root: Path, workload: list[Record]) -> Loaded:
+    settings = fresh_settings(bootstrap, root)
+    return Loaded(settings, produce_all(settings, settings.actions_topic, workload))
+
+
+def dataflow_rate(loaded: Loaded, root: Path, processes: int = 1, timeout_s: float = 600) -> float:
+    """Actions/s of the real dataflow (recovery on) over the pre-loaded actions."""
+    settings = loaded.settings
+    with Counter(settings, settings.games_topic) as counter:
+        if processes == 1:
+            flows = [FlowProcess(settings, root / "dataflow.log").start()]
+        else:
+            flows = two_processes(settings, root)
+        try:
+            counter.until(loaded.count, timeout_s, alive=lambda: [f.check() for f in flows])
+        finally:
+            for flow in flows:
+                flow.kill()
+        return steady_rate(counter.timestamps_ms)
+
+
+def passthrough_rate(loaded: Loaded, timeout_s: float = 600) -> float:
+    """The limit: consume the same messages and produce them unchanged, in one process."""
+    settings = loaded.settings
+    out_topic = settings.dlq_topic  # an empty topic with the same partitions
+    consumer = tuned_consumer(settings)
+    consumer.assign(
+        [TopicPartition(settings.actions_topic, p, 0) for p in range(settings.partitions)]
+    )
+    producer = Producer(producer_config(settings, **{"linger.ms": 5, "batch.num.messages": 10000}))
+    moved = 0
+    deadline = time.monotonic() + timeout_s
+    try:
+        while moved < loaded.count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"pass-through moved {moved} of {loaded.count}")
+            for msg in consumer.consume(10_000, 0.05):
+                if msg.error() is not None:
+                    continue
+                while True:
+                    try:
+                        producer.produce(
+                            out_topic, msg.value(), msg.key(), partition=msg.partition()
+                        )
+                        break
+                    except BufferError:
+                        producer.poll(0.01)
+                moved += 1
+            producer.poll(0)
+        producer.flush(60)
+    finally:
+        consumer.close()
+    with Counter(settings, out_topic) as counter:
+        counter.until(loaded.count, timeout_s)
+        return steady_rate(counter.timestamps_ms)

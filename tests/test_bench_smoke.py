@@ -1,0 +1,38 @@
+"""`moba bench` runs end to end on tiny inputs and reports every key of issue 6 (timings never asserted)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.report import KEYS
+
+pytestmark = pytest.mark.slow
+
+
+def test_bench_runs_on_tiny_inputs_and_emits_every_key(tmp_path: Path) -> None:
+    argv = [
+        sys.executable,
+        "-c",
+        "import sys; from cli.main import app; sys.exit(app())",
+        "bench",
+        "--quick",
+        "--actions", "2000",
+        "--games", "20",
+        "--live-games", "50",
+        "--samples", "20",
+        "--json",
+        "--plots", str(tmp_path / "plots"),
+    ]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=280, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout)
+    assert set(figures) == set(KEYS)
+    assert all(isinstance(v, int | float) for v in figures.values()), figures
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [
+        "latency.png",
+        "throughput.png",
+    ]
+    assert [p.name for p in tmp_path.iterdir()] == ["plots"]  # nothing else where it ran
