@@ -68,8 +68,9 @@ def _throughput(
     servers: str,
     root: Path,
     workload: list,
+    moba: list[str],
     results: Results,
-    say: Callable[[str], None],
+    say: Say,
 ) -> None:
     loaded = throughput.load(servers, root, workload)
     limit = throughput.passthrough_rate(loaded)
