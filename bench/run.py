@@ -1,6 +1,7 @@
 """The whole benchmark: one embedded broker, then every measurement `repeat` times, each beside its limit."""
 
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -11,6 +12,8 @@ from bench import latency, lifecycle, query, throughput
 from bench.report import Results, percentile
 from bench.workload import fresh_settings, game_actions, records
 from infra.broker import EmbeddedBroker, free_port
+
+Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,12 @@ def run(plan: Plan, say: Callable[[str], None]) -> Results:
             workload = records(game_actions(plan.games, plan.actions), 10)
             for i in range(1, plan.repeat + 1):
                 say(f"repeat {i}/{plan.repeat}")
-                _throughput(plan, servers, root, workload, results, say)
-                _latency(plan, servers, root, results, say)
-                _lifecycle(plan, servers, root, moba, results, say)
+                for measure in (_throughput, _latency, _lifecycle):
+                    try:
+                        measure(plan, servers, root, workload, moba, results, say)
+                    except (TimeoutError, RuntimeError, OSError, subprocess.SubprocessError) as err:
+                        # one stalled run must not lose the others; its figures stay absent
+                        say(f"  {measure.__name__[1:]} failed in this repeat: {err}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return results
@@ -62,8 +68,9 @@ def _throughput(
     servers: str,
     root: Path,
     workload: list,
+    moba: list[str],
     results: Results,
-    say: Callable[[str], None],
+    say: Say,
 ) -> None:
     loaded = throughput.load(servers, root, workload)
     limit = throughput.passthrough_rate(loaded)
@@ -78,7 +85,13 @@ def _throughput(
 
 
 def _latency(
-    plan: Plan, servers: str, root: Path, results: Results, say: Callable[[str], None]
+    plan: Plan,
+    servers: str,
+    root: Path,
+    workload: list,
+    moba: list[str],
+    results: Results,
+    say: Say,
 ) -> None:
     settings = fresh_settings(servers, root)
     raw = latency.raw_round_trip(settings, plan.samples)
@@ -110,9 +123,10 @@ def _lifecycle(
     plan: Plan,
     servers: str,
     root: Path,
+    workload: list,
     moba: list[str],
     results: Results,
-    say: Callable[[str], None],
+    say: Say,
 ) -> None:
     broker_s = lifecycle.broker_start_s(root)
     up_s = lifecycle.up_s(root, moba)
