@@ -33,7 +33,7 @@ def write_plots(results: Results, directory: Path) -> list[Path]:
         ax.invert_yaxis()
         ax.set_xlim(0, max(medians) * 1.35)
         ax.set_xlabel("messages (actions) per second, median of runs; bars: min-max")
-        ax.set_title("Throughput: 200k actions over 1,000 games vs the raw pass-through limit")
+        ax.set_title("Throughput vs the pass-through limit (200k actions, 1,000 games)")
     fig.tight_layout()
     path = directory / "throughput.png"
     fig.savefig(path)
