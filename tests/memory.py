@@ -14,7 +14,6 @@ import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -22,17 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-from confluent_kafka import Producer
 
 from dataflows.games import GameLogic
 from dataflows.records import Inbound, Intent
 from domain.models import Action, Move, Throw
-from domain.wire import encode_action
 from infra.broker import EmbeddedBroker, free_port
-from infra.kafka import game_key, partition_for, producer_config
 from infra.settings import Settings
 from tests.kafka_helpers import Dataflow
-from tests.soak import GamesLog, soak_settings
+from tests.soak import ActionFeed, GamesLog, soak_settings
 
 DIRECTIONS = ("up", "down", "left", "right")
 PLAYERS = [f"{t}{i}" for t in "AB" for i in range(1, 6)]
@@ -76,57 +72,6 @@ def rss(pid: int) -> int:
     return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
 
 
-class Feed:
-    """Produces actions from an iterator at a steady rate, in a thread (pacing, not waiting)."""
-
-    def __init__(self, settings: Settings, actions: Iterator[Action], rate: float) -> None:
-        self.settings = settings
-        self.actions = actions
-        self.rate = rate
-        self.sent = 0
-        self.error: BaseException | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> "Feed":
-        self._thread.start()
-        return self
-
-    def done(self) -> bool:
-        if self.error is not None:
-            raise self.error
-        return not self._thread.is_alive()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        try:
-            producer = Producer(producer_config(self.settings))
-            started = time.monotonic()
-            for i, action in enumerate(self.actions):
-                ahead = i / self.rate - (time.monotonic() - started)
-                if ahead > 0 and self._stop.wait(ahead):
-                    return
-                partition = partition_for(action.game_id, self.settings.partitions)
-                while True:
-                    try:
-                        producer.produce(
-                            self.settings.actions_topic,
-                            encode_action(action),
-                            game_key(action.game_id),
-                            partition=partition,
-                        )
-                        break
-                    except BufferError:
-                        producer.poll(0.05)
-                producer.poll(0)
-                self.sent = i + 1
-            producer.flush(60)
-        except BaseException as err:
-            self.error = err
-
-
 def drain(log: GamesLog, flow: Dataflow, total: int, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while log.count < total:
@@ -141,16 +86,16 @@ def rss_per_game(settings: Settings, log_dir: Path, games: int, workers: int = 1
     log = GamesLog(settings, keep=False)
     try:
         warm = list(key_presses(list(range(100)), 300, seed=2))
-        Feed(settings, iter(warm), rate=10_000).start()
+        ActionFeed(settings, iter(warm), rate=10_000).start()
         drain(log, flow, len(warm), 120)
         assert flow.process is not None
         before = rss(flow.process.pid)
         fresh = list(range(1_000_000, 1_000_000 + games))
-        feed = Feed(settings, key_presses(fresh, games, seed=3), rate=5_000).start()
+        feed = ActionFeed(settings, key_presses(fresh, games, seed=3), rate=5_000).start()
         drain(log, flow, len(warm) + games, 60 + games / 200)
         # one more epoch so the snapshot of the last games is taken and its garbage freed
         extra = list(key_presses(list(range(100)), 100, seed=4))
-        Feed(settings, iter(extra), rate=10_000).start()
+        ActionFeed(settings, iter(extra), rate=10_000).start()
         drain(log, flow, len(warm) + games + len(extra), 60)
         feed.done()
         return (rss(flow.process.pid) - before) / games
@@ -199,7 +144,7 @@ def rss_at_steady_load(
     report = SteadyReport(games, rate)
     flow = Dataflow(settings, log_dir / "steady.log", workers=workers).start()
     log = GamesLog(settings, keep=False)
-    feed = Feed(settings, key_presses(list(range(games)), actions, seed=5), rate).start()
+    feed = ActionFeed(settings, key_presses(list(range(games)), actions, seed=5), rate).start()
     started = time.monotonic()
     next_sample = started
     try:

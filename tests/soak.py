@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -189,7 +190,7 @@ class Cluster:
 class ActionFeed:
     """Produces actions as clients do (game g to partition g mod P) at a steady rate, in a thread."""
 
-    def __init__(self, settings: Settings, actions: list[Action], rate: float) -> None:
+    def __init__(self, settings: Settings, actions: Iterable[Action], rate: float) -> None:
         self.settings = settings
         self.actions = actions
         self.rate = rate
