@@ -174,18 +174,11 @@ class FlowProcess:
     started_at: float = 0.0
 
     def start(self, argv: list[str] | None = None, workers: int = 1) -> "FlowProcess":
-        env = launch.environment(self.settings, recovery=self.recovery)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
-            self.started_at = time.monotonic()
-            self.process = subprocess.Popen(
-                argv or launch.command(workers),
-                cwd=launch.REPO_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.started_at = time.monotonic()
+        self.process = launch.spawn(
+            self.settings, self.log_path, argv or launch.command(workers), self.recovery
+        )
         return self
 
     def check(self) -> None:

@@ -6,6 +6,7 @@ would type: `python -m bytewax.run dataflows.games -w N` with MOBA_* and BYTEWAX
 
 import math
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -32,3 +33,21 @@ def environment(settings: Settings, recovery: bool = True) -> dict[str, str]:
         env["BYTEWAX_SNAPSHOT_INTERVAL"] = str(max(1, math.ceil(settings.snapshot_interval_s)))
         env["BYTEWAX_RECOVERY_BACKUP_INTERVAL"] = str(math.ceil(settings.backup_interval_s))
     return env
+
+
+def spawn(
+    settings: Settings, log_path: Path, argv: list[str], recovery: bool = True
+) -> subprocess.Popen[bytes]:
+    """Start `argv` (usually `command(...)`) as the dataflow: its own session, output to `log_path`.
+
+    Its own session (process group), so a harness can SIGKILL the whole dataflow at once.
+    """
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            argv,
+            cwd=REPO_ROOT,
+            env=environment(settings, recovery=recovery),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )

@@ -159,16 +159,9 @@ class Dataflow:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, args: list[str] | None = None) -> "Dataflow":
-        env = launch.environment(self.settings, recovery=self.recovery)
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                args or launch.command(self.workers),
-                cwd=launch.REPO_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = launch.spawn(
+            self.settings, self.log_path, args or launch.command(self.workers), self.recovery
+        )
         return self
 
     def kill(self) -> None:
