@@ -4,7 +4,6 @@ There is no mock of Kafka anywhere: a test that needs a broker gets the real Tan
 binary on a free port, and a broker that cannot start fails the test, never skips it.
 """
 
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,9 +11,8 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from infra.broker import EmbeddedBroker, free_port
-from infra.kafka import create_topics
 from infra.settings import Settings
-from tests.kafka_helpers import Dataflow
+from tests.kafka_helpers import Dataflow, fresh_settings
 from tests.terminal import Terminal
 
 # Property tests judge rules, not speed: on a loaded two-core CI machine a single example
@@ -34,18 +32,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]
 @pytest.fixture
 def settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
     """Settings pointing at the session broker, with topics and a data dir of this test's own."""
-    suffix = uuid.uuid4().hex[:8]
-    configured = Settings(
-        bootstrap_servers=broker.bootstrap_servers,
-        partitions=4,
-        actions_topic=f"actions-{suffix}",
-        games_topic=f"games-{suffix}",
-        dlq_topic=f"actions.dlq-{suffix}",
-        data_dir=tmp_path / "data",
-        snapshot_interval_s=0.2,
-    )
-    create_topics(configured)
-    return configured
+    return fresh_settings(broker.bootstrap_servers, tmp_path / "data", snapshot_interval_s=0.2)
 
 
 @pytest.fixture

@@ -8,17 +8,19 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from dataflows import launch
 from domain.models import Action, GameState
 from domain.wire import decode_state, encode_action
-from infra.kafka import consumer_config, game_key, partition_for, producer_config
+from infra.kafka import consumer_config, create_topics, game_key, partition_for, producer_config
 from infra.settings import Settings
 
 
@@ -189,3 +191,19 @@ class Dataflow:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:] if self.log_path.exists() else ""
+
+
+def fresh_settings(bootstrap_servers: str, data_dir: Path, **overrides: Any) -> Settings:
+    """Settings with topics of their own (created here) on `bootstrap_servers`, 4 partitions."""
+    suffix = uuid.uuid4().hex[:8]
+    configured = Settings(
+        bootstrap_servers=bootstrap_servers,
+        partitions=4,
+        actions_topic=f"actions-{suffix}",
+        games_topic=f"games-{suffix}",
+        dlq_topic=f"actions.dlq-{suffix}",
+        data_dir=data_dir,
+        **overrides,
+    )
+    create_topics(configured)
+    return configured

@@ -5,7 +5,6 @@ event stream of an existing game never ends, so it is fuzzed only where the stor
 missing (test_query_live.py covers it live).
 """
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,9 +17,8 @@ from schemathesis.schemas import BaseSchema
 
 from api.app import create_app
 from infra.broker import EmbeddedBroker
-from infra.kafka import create_topics
 from infra.settings import Settings
-from tests.kafka_helpers import Dataflow, Reached, produce_actions, read_topic
+from tests.kafka_helpers import Dataflow, Reached, fresh_settings, produce_actions, read_topic
 from tests.soak import realistic_games
 
 pytestmark = pytest.mark.slow
@@ -36,16 +34,7 @@ def written_store(
 ) -> Iterator[Settings]:
     """A recovery store holding twenty games, written by the real dataflow, which then stops."""
     root = tmp_path_factory.mktemp("api-fuzz")
-    suffix = uuid.uuid4().hex[:8]
-    settings = Settings(
-        bootstrap_servers=broker.bootstrap_servers,
-        partitions=4,
-        actions_topic=f"actions-{suffix}",
-        games_topic=f"games-{suffix}",
-        dlq_topic=f"actions.dlq-{suffix}",
-        data_dir=root / "data",
-    )
-    create_topics(settings)
+    settings = fresh_settings(broker.bootstrap_servers, root / "data")
     actions = realistic_games(20, 400, seed=9, first_id=0)
     produce_actions(settings, actions)
     flow = Dataflow(settings, root / "dataflow.log", workers=2).start()
