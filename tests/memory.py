@@ -3,7 +3,12 @@
 The full runs (figures in docs/reliability.md), each on its own embedded broker:
 
     python -m tests.memory per-game --games 50000
-    python -m tests.memory steady --games 100 --rate 300 --actions 216000
+    python -m tests.memory steady --games 100 --rate 300 --actions 1080000   # one hour
+
+The steady run batches a second of actions per partition and fetches once a second
+(`--batch-ms`): the embedded broker (Tansu 0.6) lists every record batch of a partition
+on each fetch, so an hour of one-message batches slows it to a stall (docs/reliability.md).
+The dataflow still sees the same actions and takes the same one-second epochs.
 
 tests/test_memory.py runs shorter ones in CI.
 """
@@ -138,13 +143,21 @@ def rss_at_steady_load(
     actions: int,
     workers: int = 1,
     sample_s: float = 1.0,
+    batch_ms: float = 1,
     say=lambda line: None,
 ) -> SteadyReport:
-    """`actions` over a fixed set of `games` at `rate`/s; the dataflow's RSS sampled every `sample_s`."""
+    """`actions` over a fixed set of `games` at `rate`/s; the dataflow's RSS sampled every `sample_s`.
+
+    `batch_ms` is both how long the feed gathers actions into a batch and how long every
+    consumer's fetch waits (at least the settings' own wait).
+    """
     report = SteadyReport(games, rate)
+    wait_ms = max(settings.fetch_wait_max_ms, int(batch_ms))
+    settings = settings.model_copy(update={"fetch_wait_max_ms": wait_ms})
     flow = Dataflow(settings, log_dir / "steady.log", workers=workers).start()
     log = GamesLog(settings, keep=False)
-    feed = ActionFeed(settings, key_presses(list(range(games)), actions, seed=5), rate).start()
+    script = key_presses(list(range(games)), actions, seed=5)
+    feed = ActionFeed(settings, script, rate, linger_ms=batch_ms).start()
     started = time.monotonic()
     next_sample = started
     try:
@@ -179,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     steady.add_argument("--games", type=int, default=100)
     steady.add_argument("--rate", type=float, default=300.0)
     steady.add_argument("--actions", type=int, default=216_000)
+    steady.add_argument(
+        "--batch-ms", type=float, default=1000, help="feed batching and fetch wait (see above)"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="moba-memory-") as tmp:
         root = Path(tmp)
@@ -197,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.games,
                     args.rate,
                     args.actions,
+                    batch_ms=args.batch_ms,
                     say=lambda line: print(line, flush=True),
                 )
                 print(report.summary())

@@ -190,10 +190,13 @@ class Cluster:
 class ActionFeed:
     """Produces actions as clients do (game g to partition g mod P) at a steady rate, in a thread."""
 
-    def __init__(self, settings: Settings, actions: Iterable[Action], rate: float) -> None:
+    def __init__(
+        self, settings: Settings, actions: Iterable[Action], rate: float, linger_ms: float = 1
+    ) -> None:
         self.settings = settings
         self.actions = actions
         self.rate = rate
+        self.linger_ms = linger_ms  # how long the producer gathers a partition's actions in a batch
         self.sent = 0
         self.error: BaseException | None = None
         self._stop = threading.Event()
@@ -213,7 +216,7 @@ class ActionFeed:
 
     def _run(self) -> None:
         try:
-            producer = Producer(producer_config(self.settings))
+            producer = Producer(producer_config(self.settings, **{"linger.ms": self.linger_ms}))
             started = time.monotonic()
             for i, action in enumerate(self.actions):
                 ahead = i / self.rate - (time.monotonic() - started)
