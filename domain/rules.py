@@ -79,8 +79,9 @@ def rejection(state: GameState, action: Action) -> RejectReason | None:
         if target in state.walls:
             return "wall"
         x, y = target
-        if any(p.alive and p.x == x and p.y == y for p in state.players.values()):
-            return "occupied"
+        for p in state.players.values():  # a plain loop: a generator here cost a tenth of the flow
+            if p.x == x and p.y == y and p.alive:
+                return "occupied"
         return None
     if player.grenades == 0:
         return "no_grenades"
