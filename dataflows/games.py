@@ -14,14 +14,15 @@ Step ids label recovery data (`game_state` holds each game's JSON): never rename
 
 import gc
 import os
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
 import bytewax.operators as op
-from bytewax.dataflow import Dataflow
+from bytewax.dataflow import Dataflow, operator
 from bytewax.inputs import Source
-from bytewax.operators import StatefulLogic
+from bytewax.operators import KeyedStream, StatefulBatchLogic
 from bytewax.outputs import Sink
 
 from dataflows.records import (
@@ -37,7 +38,7 @@ from dataflows.records import (
 from domain.auth import next_authentic_state
 from domain.models import GameState
 from domain.rules import new_game
-from domain.wire import InvalidMessage, decode_action, decode_state, encode_state
+from domain.wire import InvalidMessage, StateEncoder, decode_action, decode_state
 from infra.kafka import game_key, partition_for
 from infra.settings import Settings
 
@@ -49,81 +50,103 @@ STATE_STEP = "game_state"
 MAX_DEAD_LETTER_BYTES = 256 * 1024
 
 
-def decode(msg: Inbound | DeadLetter, max_bytes: int, partitions: int) -> Intent | DeadLetter:
-    """The action in `msg`, or a dead letter saying why there is none."""
+def decode(
+    msg: Inbound | DeadLetter, max_bytes: int, partitions: int
+) -> tuple[str, Intent | DeadLetter]:
+    """The action in `msg` keyed by its game, or a dead letter saying why there is none."""
     if isinstance(msg, DeadLetter):
-        return msg
+        return f"dlq-{msg.partition}", msg
     try:
         action = decode_action(msg.value, max_bytes)
     except InvalidMessage as err:
-        return DeadLetter(msg, err.reason, err.detail)
+        return f"dlq-{msg.partition}", DeadLetter(msg, err.reason, err.detail)
     expected = partition_for(action.game_id, partitions)
     if msg.partition != expected:
         # Replay after a crash is deterministic only if a game's actions share one partition.
         detail = f"game {action.game_id} belongs on partition {expected}, not {msg.partition}"
-        return DeadLetter(msg, "wrong_partition", detail)
-    return Intent(action, msg)
+        return f"dlq-{msg.partition}", DeadLetter(msg, "wrong_partition", detail)
+    return str(action.game_id), Intent(action, msg)
 
 
-def is_intent(item: Intent | DeadLetter) -> bool:
-    return isinstance(item, Intent)
+def is_intent(key_item: tuple[str, Intent | DeadLetter]) -> bool:
+    return isinstance(key_item[1], Intent)
 
 
-def game_of(intent: Intent) -> str:
-    return str(intent.action.game_id)
+@dataclass(frozen=True)
+class Routes:
+    """Where the game step writes, and the secret it checks tokens with (kept out of reprs)."""
 
-
-class GameLogic(StatefulLogic[Intent, GameState | DeadLetter, bytes]):
-    """One game's authoritative state, kept as an object; snapshots are its wire JSON.
-
-    Never raises: an exception in a stateful step would crash-loop the flow on the
-    same action, so a failure of the rules dead-letters the action and keeps the state.
-    """
-
-    def __init__(self, state: GameState | None, secret: bytes | None) -> None:
-        self._state = state
-        self._secret = secret
+    games_topic: str
+    dlq_topic: str
+    partitions: int
+    secret: bytes | None = field(default=None, repr=False)
 
     @classmethod
-    def builder(cls, settings: Settings, resume: bytes | None) -> "GameLogic":
-        # handed the settings, not the key: their repr masks the secret wherever it is shown
-        return cls(None if resume is None else decode_state(resume), settings.secret_key)
+    def of(cls, settings: Settings) -> "Routes":
+        return cls(
+            settings.games_topic, settings.dlq_topic, settings.partitions, settings.secret_key
+        )
 
-    def on_item(self, value: Intent) -> tuple[list[GameState | DeadLetter], bool]:
-        action = value.action
+
+class GameLogic(StatefulBatchLogic[Intent, Outbound, bytes]):
+    """One game's authoritative state, kept as an object; emits each new state as a `games` record.
+
+    Encoding happens here, once per state, with an encoder that remembers the game's
+    unchanged players; snapshots are the same wire JSON. Never raises: an exception in a
+    stateful step would crash-loop the flow on the same action, so a failure of the
+    rules dead-letters the action and keeps the state.
+    """
+
+    def __init__(self, state: GameState | None, routes: Routes) -> None:
+        self._state = state
+        self._routes = routes
+        self._encoder = StateEncoder()
+
+    @classmethod
+    def builder(cls, routes: Routes, resume: bytes | None) -> "GameLogic":
+        return cls(None if resume is None else decode_state(resume), routes)
+
+    def on_batch(self, values: list[Intent]) -> tuple[list[Outbound], bool]:
+        """Each action applied in order: its new state's record (or its dead letter's)."""
+        records = [self._apply(intent) for intent in values]
+        return records, self._state is None  # nothing to keep if the game never started
+
+    def _apply(self, intent: Intent) -> Outbound:
+        action, routes = intent.action, self._routes
         try:
             state = self._state if self._state is not None else new_game(action.game_id)
             # with a secret, an action without its own player's token is `bad_token`
-            nxt = next_authentic_state(state, action, self._secret)
+            nxt = next_authentic_state(state, action, routes.secret)
         except Exception as err:
-            letter = DeadLetter(value.source, "rules_error", f"{type(err).__name__}: {err}"[:300])
-            return [letter], self._state is None  # nothing to keep if the game never started
+            letter = DeadLetter(intent.source, "rules_error", f"{type(err).__name__}: {err}"[:300])
+            return dead_letter_record(letter, routes.dlq_topic, routes.partitions)
         self._state = nxt
-        return [nxt], StatefulLogic.RETAIN
-
-    def notify_at(self) -> datetime | None:
-        return None
+        return Outbound(
+            routes.games_topic,
+            partition_for(nxt.game_id, routes.partitions),
+            game_key(nxt.game_id),
+            self._encoder.encode(nxt),
+        )
 
     def snapshot(self) -> bytes:
         assert self._state is not None
-        return encode_state(self._state)
+        return self._encoder.encode(self._state)
 
 
-def state_record(
-    key_state: tuple[str, GameState], topic: str, partitions: int
-) -> tuple[str, Outbound]:
-    """A state as a `games` message on partition g mod P, key str(g)."""
-    key, state = key_state
-    record = Outbound(
-        topic,
-        partition_for(state.game_id, partitions),
-        game_key(state.game_id),
-        encode_state(state),
-    )
-    return key, record
+@operator
+def game_state(
+    step_id: str, up: KeyedStream[Intent], builder: Callable[[bytes | None], GameLogic]
+) -> KeyedStream[Outbound]:
+    """`op.stateful_batch` under the step id `op.stateful` gave it: stores keep resuming.
+
+    Earlier versions used `op.stateful`, which nests its state as
+    `<flow>.<step_id>.stateful_batch`; the game logic is batch-native now, and this
+    wrapper keeps the recovery data's step id (and so every existing store) unchanged.
+    """
+    return op.stateful_batch("stateful_batch", up, builder)
 
 
-def dead_letter_record(letter: DeadLetter, topic: str, partitions: int) -> tuple[str, Outbound]:
+def dead_letter_record(letter: DeadLetter, topic: str, partitions: int) -> Outbound:
     """A dead letter as a DLQ message: the original bytes, the reason in headers (see docs)."""
     source = letter.source
     headers: tuple[tuple[str, bytes], ...] = (
@@ -131,7 +154,7 @@ def dead_letter_record(letter: DeadLetter, topic: str, partitions: int) -> tuple
         (DETAIL_HEADER, letter.detail.encode()),
     )
     if source is None:
-        return "dlq", Outbound(topic, 0, None, None, headers)
+        return Outbound(topic, 0, None, None, headers)
     where = f"{source.topic}/{source.partition}/{source.offset}".encode()
     headers = (*headers, (SOURCE_HEADER, where))
     cut = [
@@ -141,26 +164,24 @@ def dead_letter_record(letter: DeadLetter, topic: str, partitions: int) -> tuple
     ]
     if cut:
         headers = (*headers, (TRUNCATED_HEADER, ",".join(cut).encode()))
-    record = Outbound(
+    return Outbound(
         topic,
         source.partition % partitions,
         _bounded(source.key),
         _bounded(source.value),
         headers,
     )
-    return f"dlq-{source.partition}", record
+
+
+def dead_letter_out(
+    key_letter: tuple[str, DeadLetter], topic: str, partitions: int
+) -> tuple[str, Outbound]:
+    key, letter = key_letter
+    return key, dead_letter_record(letter, topic, partitions)
 
 
 def _bounded(data: bytes | None) -> bytes | None:
     return data if data is None else data[:MAX_DEAD_LETTER_BYTES]
-
-
-def split_outcome(key_item: tuple[str, GameState | DeadLetter]) -> bool:
-    return isinstance(key_item[1], GameState)
-
-
-def letter_of(key_letter: tuple[str, DeadLetter]) -> DeadLetter:
-    return key_letter[1]
 
 
 def build_flow(
@@ -171,6 +192,7 @@ def build_flow(
     """The dataflow from `source` to `sink`; the Kafka edges or bytewax's testing ones.
 
     With `settings.secret` every action needs its player's join token (else `bad_token`).
+    Few steps, each a Python call per item at most: the flow's cost is per action.
     """
     P = settings.partitions
     flow = Dataflow(FLOW_ID)
@@ -179,24 +201,14 @@ def build_flow(
     decoded = op.map(
         "decode", inbound, partial(decode, max_bytes=settings.max_action_bytes, partitions=P)
     )
-    # Intent | DeadLetter
+    # (str(game_id), Intent) | ("dlq-<partition>", DeadLetter)
     valid = op.branch("valid", decoded, is_intent)
-    keyed = op.key_on("by_game", valid.trues, game_of)
-    # (str(game_id), Intent)
-    outcomes = op.stateful(STATE_STEP, keyed, partial(GameLogic.builder, settings))
-    # (str(game_id), GameState | DeadLetter)
-    applied = op.branch("applied", outcomes, split_outcome)
-    states = op.map(
-        "state_out", applied.trues, partial(state_record, topic=settings.games_topic, partitions=P)
-    )
-    # (str(game_id), Outbound to games[g mod P])
-    failed = op.map("unapplied", applied.falses, letter_of)
-    # DeadLetter
-    letters = op.merge("dead_letters", valid.falses, failed)
+    states = game_state(STATE_STEP, valid.trues, partial(GameLogic.builder, Routes.of(settings)))
+    # (str(game_id), Outbound to games[g mod P], or to actions.dlq if the rules failed)
     dlq = op.map(
-        "dlq_out", letters, partial(dead_letter_record, topic=settings.dlq_topic, partitions=P)
+        "dlq_out", valid.falses, partial(dead_letter_out, topic=settings.dlq_topic, partitions=P)
     )
-    # (routing key, Outbound to actions.dlq)
+    # ("dlq-<partition>", Outbound to actions.dlq)
     op.output("kafka_out", op.merge("outbound", states, dlq), sink)
     return flow
 

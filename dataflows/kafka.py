@@ -63,7 +63,7 @@ class ActionsSource(FixedPartitionedSource[Inbound | DeadLetter, int]):
         partition = int(for_part)
         hub = self._hub()
         hub.assign(partition, OFFSET_BEGINNING if resume_state is None else resume_state)
-        return _ActionsPartition(hub, partition, resume_state or 0, self._batch_size)
+        return _ActionsPartition(hub, self._topic, partition, resume_state or 0, self._batch_size)
 
     def _hub(self) -> "_ConsumerHub":
         """This worker thread's consumer (bytewax builds and polls a part on its own worker)."""
@@ -116,8 +116,11 @@ class _ConsumerHub:
 
 
 class _ActionsPartition(StatefulSourcePartition[Inbound | DeadLetter, int]):
-    def __init__(self, hub: _ConsumerHub, partition: int, offset: int, batch_size: int) -> None:
+    def __init__(
+        self, hub: _ConsumerHub, topic: str, partition: int, offset: int, batch_size: int
+    ) -> None:
         self._hub = hub
+        self._topic = topic
         self._partition = partition
         self._next_offset = offset
         self._batch_size = batch_size
@@ -128,10 +131,8 @@ class _ActionsPartition(StatefulSourcePartition[Inbound | DeadLetter, int]):
             error = self._hub.errors.popleft()
             batch.append(DeadLetter(None, "consumer_error", str(error)[:300]))
         msgs = self._hub.take(self._partition, self._batch_size)
-        for msg in msgs:
-            batch.append(
-                Inbound(msg.topic(), self._partition, msg.offset(), msg.key(), msg.value())
-            )
+        topic, partition = self._topic, self._partition
+        batch.extend(Inbound(topic, partition, m.offset(), m.key(), m.value()) for m in msgs)
         if msgs:
             self._next_offset = msgs[-1].offset() + 1
         return batch

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psutil
 
-from dataflows.games import GameLogic
+from dataflows.games import GameLogic, Routes
 from dataflows.records import Inbound, Intent
 from domain.models import Action, Move, Throw
 from infra.broker import EmbeddedBroker, free_port
@@ -60,10 +60,11 @@ def state_bytes_per_game(games: int = 2000, actions_per_game: int = 20) -> float
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     logics: dict[str, GameLogic] = {}
+    routes = Routes("games", "actions.dlq", 10)
     for action in actions:
         key = str(action.game_id)
-        logic = logics.get(key) or GameLogic(None, secret=None)
-        logic.on_item(Intent(action, Inbound("actions", 0, 0, None, b"")))
+        logic = logics.get(key) or GameLogic(None, routes)
+        logic.on_batch([Intent(action, Inbound("actions", 0, 0, None, b""))])
         logics[key] = logic
     gc.collect()
     after = tracemalloc.get_traced_memory()[0]

@@ -104,7 +104,7 @@ def test_a_megabyte_dead_letter_is_cut_to_a_size_kafka_takes_and_says_so() -> No
     from dataflows.records import TRUNCATED_HEADER, DeadLetter
 
     huge = Inbound("actions", 1, 7, b"k" * (1 << 20), b"{" + b"x" * (1 << 20))
-    _, record = dead_letter_record(DeadLetter(huge, "oversized", "too big"), "dlq", 4)
+    record = dead_letter_record(DeadLetter(huge, "oversized", "too big"), "dlq", 4)
 
     assert record.key == huge.key[:MAX_DEAD_LETTER_BYTES]
     assert record.value == huge.value[:MAX_DEAD_LETTER_BYTES]
