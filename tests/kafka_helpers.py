@@ -148,6 +148,39 @@ class Reached:
         return all(self.best.get(g, 0) >= v for g, v in self.final_versions.items())
 
 
+def until_committed(
+    settings: Settings, final_versions: dict[int, int], timeout_s: float = 60
+) -> None:
+    """Until the recovery store's committed epochs hold every game at its final version.
+
+    Only then does a stop lose nothing a restart would have to replay: a fast flow can
+    process everything within its first epoch, before anything is committed.
+    """
+    from api.store import GameStore, NoStore, UnknownGame
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with GameStore(settings.recovery_dir) as store:
+                if all(
+                    _committed_version(store, g, UnknownGame) >= v
+                    for g, v in final_versions.items()
+                ):
+                    return
+        except NoStore:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the recovery store did not commit every game in {timeout_s} s")
+        time.sleep(0.1)  # the store is files; there is nothing to block on
+
+
+def _committed_version(store: Any, game_id: int, unknown: type[Exception]) -> int:
+    try:
+        return int(store.game(game_id).state.version)
+    except unknown:
+        return 0
+
+
 class Dataflow:
     """`python -m bytewax.run dataflows.games -w N` in its own process group, logging to a file."""
 

@@ -29,6 +29,7 @@ from tests.kafka_helpers import (
     produce_actions,
     read_topic,
     states_by_game,
+    until_committed,
 )
 from tests.test_pipeline import per_game, random_games
 
@@ -101,6 +102,7 @@ def test_two_processes_equal_the_fold_and_one_process_resumes_their_store(
         flow.assert_running()
     assert all(m.partition == int(m.key) % settings.partitions for m in messages)
     assert_every_state_is_the_fold(messages, games)
+    until_committed(settings, {g: len(a) for g, a in games.items()})
     stop_all(two)
     assert len(list(settings.recovery_dir.glob("part-*.sqlite3"))) == RECOVERY_PARTITIONS
 
