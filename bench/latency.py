@@ -4,6 +4,11 @@ The limit is a raw round trip on the same broker: produce a message, read it bac
 with the same consumer settings. Background load comes from a separate process that
 produces real actions at a fixed rate to other games (`bench.loadgen`: lighter than the
 bots, so the load generator does not itself starve the 2 cores).
+
+Under load the limit is taken on the loaded partition itself (the measured game's
+partition of `actions`, whose raw messages the dataflow dead-letters), alternating with
+the game's round trips: the embedded broker lists every record batch of a partition on
+each fetch, so it slows as the load piles up batches, and both must see the same pile.
 """
 
 import os
@@ -70,9 +75,19 @@ def closed_loop(
     return latencies
 
 
-def raw_round_trip(settings: Settings, count: int, timeout_s: float = 10.0) -> list[float]:
-    """The limit: produce one message to a topic and read it back, `count` times, in ms."""
-    topic, partition = settings.dlq_topic, 0
+def raw_round_trip(
+    settings: Settings,
+    count: int,
+    timeout_s: float = 10.0,
+    topic: str | None = None,
+    partition: int = 0,
+) -> list[float]:
+    """The limit: produce one message to a partition and read it back, `count` times, in ms.
+
+    By default on the (idle) dead-letter topic; a message unanswered in `timeout_s`
+    counts as `timeout_s`, as in `closed_loop`.
+    """
+    topic = topic or settings.dlq_topic
     producer = Producer(producer_config(settings))
     consumer = end_offsets_reader(settings, topic, partition)
     latencies: list[float] = []
@@ -83,12 +98,30 @@ def raw_round_trip(settings: Settings, count: int, timeout_s: float = 10.0) -> l
             sent = time.perf_counter()
             producer.produce(topic, needle, partition=partition)
             producer.poll(0)
-            _wait_for(consumer, needle, sent + timeout_s)
+            _wait_for(consumer, needle, sent + timeout_s, strict=False)
             latencies.append((time.perf_counter() - sent) * 1000)
     finally:
         consumer.close()
         producer.flush(10)
     return latencies
+
+
+def loaded_round_trips(
+    settings: Settings, count: int, chunk: int = 100, budget_s: float = 120.0
+) -> tuple[list[float], list[float]]:
+    """The player's round trips and raw ones on its own loaded partition, `chunk` at a time each.
+
+    Alternating keeps both at the same age of the load; after `budget_s` both stop short.
+    """
+    game: list[float] = []
+    raw: list[float] = []
+    partition = partition_for(PLAYER_GAME, settings.partitions)
+    stop_at = time.perf_counter() + budget_s
+    while len(game) < count and time.perf_counter() < stop_at:
+        left = stop_at - time.perf_counter()
+        game += closed_loop(settings, min(chunk, count - len(game)), budget_s=left / 2)
+        raw += raw_round_trip(settings, chunk, topic=settings.actions_topic, partition=partition)
+    return game, raw
 
 
 def _warm_up(consumer: object) -> None:

@@ -45,6 +45,7 @@ def write_plots(results: Results, directory: Path) -> list[Path]:
         "raw": ("raw produce -> consume round trip", "#999999"),
         "idle": ("one player, idle dataflow", "#3b75af"),
         "loaded": ("one player, 2,000 actions/s background", "#d9822b"),
+        "raw loaded": ("raw round trip, same partition, same load", "#bbbbbb"),
     }
     for name, (label, colour) in styles.items():
         samples = sorted(results.samples_ms[name])

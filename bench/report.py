@@ -14,6 +14,7 @@ KEYS = (
     "latency.loaded_p99_ms",
     "latency.raw_p50_ms",
     "latency.raw_p99_ms",
+    "latency.raw_loaded_p99_ms",
     "startup.up_s",
     "startup.first_state_s",
     "recovery.resume_s",
@@ -73,7 +74,12 @@ class Results:
 
     def __init__(self) -> None:
         self.figures = {key: Figure(key) for key in KEYS}
-        self.samples_ms: dict[str, list[float]] = {"idle": [], "loaded": [], "raw": []}
+        self.samples_ms: dict[str, list[float]] = {
+            "idle": [],
+            "loaded": [],
+            "raw": [],
+            "raw loaded": [],
+        }
 
     def add(self, key: str, value: float, limit: float | None = None, limit_name: str = "") -> None:
         figure = self.figures[key]
