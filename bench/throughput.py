@@ -22,7 +22,7 @@ from bench.workload import (
     tuned_consumer,
     two_processes,
 )
-from infra.kafka import producer_config
+from infra.kafka import produce_patiently, producer_config
 from infra.settings import Settings
 
 
@@ -73,14 +73,7 @@ def passthrough_rate(loaded: Loaded, timeout_s: float = 600) -> float:
             for msg in consumer.consume(10_000, 0.05):
                 if msg.error() is not None:
                     continue
-                while True:
-                    try:
-                        producer.produce(
-                            out_topic, msg.value(), msg.key(), partition=msg.partition()
-                        )
-                        break
-                    except BufferError:
-                        producer.poll(0.01)
+                produce_patiently(producer, out_topic, msg.value(), msg.key(), msg.partition())
                 moved += 1
             producer.poll(0)
         producer.flush(60)

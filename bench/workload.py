@@ -19,7 +19,14 @@ from dataflows import launch
 from domain.models import Action, Join, Move, Throw
 from domain.wire import encode_action
 from infra.broker import free_port
-from infra.kafka import consumer_config, create_topics, game_key, partition_for, producer_config
+from infra.kafka import (
+    consumer_config,
+    create_topics,
+    game_key,
+    partition_for,
+    produce_patiently,
+    producer_config,
+)
 from infra.settings import Settings
 
 DIRECTIONS = ("up", "down", "left", "right")
@@ -89,12 +96,7 @@ def produce_all(settings: Settings, topic: str, messages: Iterable[Record]) -> i
     producer = Producer(producer_config(settings, **{"linger.ms": 5, "batch.num.messages": 10000}))
     count = 0
     for partition, key, value in messages:
-        while True:
-            try:
-                producer.produce(topic, value, key, partition=partition)
-                break
-            except BufferError:
-                producer.poll(0.05)
+        produce_patiently(producer, topic, value, key, partition)
         count += 1
     if producer.flush(60) != 0:
         raise RuntimeError(f"{topic}: not every message was acknowledged")

@@ -24,6 +24,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, To
 from confluent_kafka.admin import AdminClient
 
 from dataflows.records import DeadLetter, Inbound, Outbound
+from infra.kafka import produce_patiently
 
 
 class ActionsSource(FixedPartitionedSource[Inbound | DeadLetter, int]):
@@ -197,18 +198,8 @@ class _RoutedSinkPartition(StatefulSinkPartition[Outbound, None]):
     def write_batch(self, values: list[Outbound]) -> None:
         producer = self._checked.producer
         for out in values:
-            while True:
-                try:
-                    producer.produce(
-                        out.topic,
-                        out.value,
-                        out.key,
-                        partition=out.partition,
-                        headers=list(out.headers) if out.headers else None,
-                    )
-                    break
-                except BufferError:  # local queue full: let librdkafka send some, then retry
-                    producer.poll(0.05)
+            headers = list(out.headers) if out.headers else None
+            produce_patiently(producer, out.topic, out.value, out.key, out.partition, headers)
         producer.poll(0)
         self._checked.raise_failures()
 

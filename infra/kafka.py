@@ -7,7 +7,7 @@ embedded Tansu broker and are harmless on Apache Kafka.
 
 from typing import Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from infra.settings import Settings
@@ -21,6 +21,27 @@ def partition_for(game_id: int, partitions: int) -> int:
 def game_key(game_id: int) -> bytes:
     """The message key of every action and state of game g: str(g), for log compaction and tooling."""
     return str(game_id).encode()
+
+
+def produce_patiently(
+    producer: Producer,
+    topic: str,
+    value: bytes | None,
+    key: bytes | None,
+    partition: int,
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
+    """Queue one message; while librdkafka's local queue is full, let it send some and retry.
+
+    A full queue means "later", not "never": dropping the message or raising would lose
+    an action or a state, so a producer that outruns the broker waits instead.
+    """
+    while True:
+        try:
+            producer.produce(topic, value, key, partition=partition, headers=headers)
+            return
+        except BufferError:
+            producer.poll(0.01)
 
 
 def producer_config(settings: Settings, **extra: Any) -> dict[str, Any]:

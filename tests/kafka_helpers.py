@@ -20,7 +20,14 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from dataflows import launch
 from domain.models import Action, GameState
 from domain.wire import decode_state, encode_action
-from infra.kafka import consumer_config, create_topics, game_key, partition_for, producer_config
+from infra.kafka import (
+    consumer_config,
+    create_topics,
+    game_key,
+    partition_for,
+    produce_patiently,
+    producer_config,
+)
 from infra.settings import Settings
 
 
@@ -41,7 +48,7 @@ def produce_actions(settings: Settings, actions: Iterable[Action]) -> int:
     count = 0
     for action in actions:
         partition = partition_for(action.game_id, settings.partitions)
-        _produce(
+        produce_patiently(
             producer,
             settings.actions_topic,
             encode_action(action),
@@ -57,19 +64,8 @@ def produce_raw(settings: Settings, items: Iterable[tuple[int, bytes | None]]) -
     """Produce raw `(partition, value)` messages to `actions` (for malformed input)."""
     producer = Producer(producer_config(settings))
     for partition, value in items:
-        _produce(producer, settings.actions_topic, value, None, partition)
+        produce_patiently(producer, settings.actions_topic, value, None, partition)
     assert producer.flush(30) == 0
-
-
-def _produce(
-    producer: Producer, topic: str, value: bytes | None, key: bytes | None, partition: int
-) -> None:
-    while True:
-        try:
-            producer.produce(topic, value, key, partition=partition)
-            return
-        except BufferError:
-            producer.poll(0.05)
 
 
 def read_topic(

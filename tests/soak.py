@@ -33,7 +33,14 @@ from domain.models import Action, GameState, Join, Move, Throw
 from domain.rules import new_game, next_state
 from domain.wire import decode_state, encode_action
 from infra.broker import EmbeddedBroker, free_port
-from infra.kafka import consumer_config, create_topics, game_key, partition_for, producer_config
+from infra.kafka import (
+    consumer_config,
+    create_topics,
+    game_key,
+    partition_for,
+    produce_patiently,
+    producer_config,
+)
 from infra.settings import Settings
 from tests.kafka_helpers import Dataflow
 
@@ -224,17 +231,8 @@ class ActionFeed:
                     return
                 producer.poll(0)
                 partition = partition_for(action.game_id, self.settings.partitions)
-                while True:
-                    try:
-                        producer.produce(
-                            self.settings.actions_topic,
-                            encode_action(action),
-                            game_key(action.game_id),
-                            partition=partition,
-                        )
-                        break
-                    except BufferError:
-                        producer.poll(0.05)
+                value, key = encode_action(action), game_key(action.game_id)
+                produce_patiently(producer, self.settings.actions_topic, value, key, partition)
                 self.sent = i + 1
             if producer.flush(120) != 0:
                 raise RuntimeError("actions not delivered within 120 s")
