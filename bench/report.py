@@ -9,6 +9,7 @@ KEYS = (
     "throughput.limit_per_s",
     "throughput.ratio",
     "throughput.two_process_speedup",
+    "throughput.two_process_ceiling",
     "latency.p50_ms",
     "latency.p99_ms",
     "latency.loaded_p99_ms",

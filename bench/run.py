@@ -75,13 +75,23 @@ def _throughput(
     loaded = throughput.load(servers, root, workload)
     limit = throughput.passthrough_rate(loaded)
     one = throughput.dataflow_rate(loaded, root / "one")
-    say(f"  throughput: dataflow {one:,.0f}/s, pass-through limit {limit:,.0f}/s")
-    two = throughput.dataflow_rate(throughput.load(servers, root, workload), root / "two", 2)
-    say(f"  throughput: two processes {two:,.0f}/s")
-    results.add("throughput.actions_per_s", one, limit, "actions/s pass-through")
+    ceiling = throughput.speedup_ceiling(one)
+    say(
+        f"  throughput: dataflow {one.actions_per_s:,.0f}/s, pass-through limit {limit:,.0f}/s; "
+        f"{one.busy_cores:.2f} cores busy"
+    )
+    results.add("throughput.actions_per_s", one.actions_per_s, limit, "actions/s pass-through")
     results.add("throughput.limit_per_s", limit)
-    results.add("throughput.ratio", one / limit)
-    results.add("throughput.two_process_speedup", two / one)
+    results.add("throughput.ratio", one.actions_per_s / limit)
+    results.add("throughput.two_process_ceiling", ceiling)
+    two = throughput.dataflow_rate(throughput.load(servers, root, workload), root / "two", 2)
+    say(f"  throughput: two processes {two.actions_per_s:,.0f}/s; {two.busy_cores:.2f} cores busy")
+    results.add(
+        "throughput.two_process_speedup",
+        two.actions_per_s / one.actions_per_s,
+        ceiling,
+        "x ceiling: cores / cores busy at one process",
+    )
 
 
 def _latency(

@@ -6,6 +6,7 @@ taken the same way, from the broker timestamps of the output messages (first to
 last), so start-up is excluded from both.
 """
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from confluent_kafka import Producer, TopicPartition
 from bench.workload import (
     Counter,
     FlowProcess,
+    MachineCpu,
     Record,
     fresh_settings,
     produce_all,
@@ -39,8 +41,22 @@ def load(bootstrap: str, root: Path, workload: list[Record]) -> Loaded:
     return Loaded(settings, produce_all(settings, settings.actions_topic, workload))
 
 
-def dataflow_rate(loaded: Loaded, root: Path, processes: int = 1, timeout_s: float = 600) -> float:
-    """Actions/s of the real dataflow (recovery on) over the pre-loaded actions."""
+@dataclass(frozen=True)
+class FlowRate:
+    """The dataflow's steady rate, and how many of the machine's cores were busy meanwhile."""
+
+    actions_per_s: float
+    busy_cores: float
+
+
+def dataflow_rate(
+    loaded: Loaded, root: Path, processes: int = 1, timeout_s: float = 180
+) -> FlowRate:
+    """Actions/s of the real dataflow (recovery on) over the pre-loaded actions.
+
+    Busy cores (everything on the machine: dataflow, broker, this reader) are counted
+    from the first state read to the last, so start-up is excluded as from the rate.
+    """
     settings = loaded.settings
     with Counter(settings, settings.games_topic) as counter:
         if processes == 1:
@@ -48,11 +64,26 @@ def dataflow_rate(loaded: Loaded, root: Path, processes: int = 1, timeout_s: flo
         else:
             flows = two_processes(settings, root)
         try:
-            counter.until(loaded.count, timeout_s, alive=lambda: [f.check() for f in flows])
+            alive = lambda: [f.check() for f in flows]  # noqa: E731
+            counter.until(1, timeout_s, alive)
+            cpu = MachineCpu()
+            counter.until(loaded.count, timeout_s, alive)
+            busy = cpu.busy_cores()
         finally:
             for flow in flows:
                 flow.kill()
-        return steady_rate(counter.timestamps_ms)
+        return FlowRate(steady_rate(counter.timestamps_ms), busy)
+
+
+def speedup_ceiling(one: FlowRate, processes: int = 2) -> float:
+    """The most `processes` processes could gain: the cores one process leaves idle, at best.
+
+    Each action costs the machine the same CPU whatever the process count (dataflow,
+    broker, reader), if crossing between processes were free; so the rate can grow
+    only until every core is busy, and never past `processes` times.
+    """
+    cores = os.cpu_count() or 1
+    return min(float(processes), cores / max(one.busy_cores, 1e-9))
 
 
 def passthrough_rate(loaded: Loaded, timeout_s: float = 600) -> float:

@@ -152,6 +152,24 @@ class Counter:
         self.close()
 
 
+class MachineCpu:
+    """Cores busy on the whole machine since it was made, from /proc/stat (Linux)."""
+
+    def __init__(self) -> None:
+        self._busy, self._total = self._read()
+
+    def busy_cores(self) -> float:
+        busy, total = self._read()
+        cores = os.cpu_count() or 1
+        return cores * (busy - self._busy) / max(total - self._total, 1)
+
+    @staticmethod
+    def _read() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle and iowait
+        return sum(fields) - idle, sum(fields)
+
+
 def steady_rate(timestamps_ms: list[int]) -> float:
     """Messages per second between the first and the last message (start-up excluded)."""
     first, last = min(timestamps_ms), max(timestamps_ms)
