@@ -6,9 +6,11 @@ produces real actions at a fixed rate to other games (`bench.loadgen`: lighter t
 bots, so the load generator does not itself starve the 2 cores).
 
 Under load the limit is taken on the loaded partition itself (the measured game's
-partition of `actions`, whose raw messages the dataflow dead-letters), alternating with
-the game's round trips: the embedded broker lists every record batch of a partition on
-each fetch, so it slows as the load piles up batches, and both must see the same pile.
+partition of `actions`), alternating with the game's round trips: the embedded broker
+lists every record batch of a partition on each fetch, so it slows as the load piles up
+batches, and both must see the same pile. The dataflow dead-letters those raw messages,
+so each also times the game's own path (two hops through the broker and the dataflow)
+without the rules: the dead-letter round trip.
 """
 
 import os
@@ -18,6 +20,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from confluent_kafka import Producer
 
@@ -29,6 +32,24 @@ from infra.kafka import game_key, partition_for, producer_config
 from infra.settings import Settings
 
 PLAYER_GAME = 0  # the measured player's game; background load uses games 1..
+
+
+class _Player:
+    """A1 of game 0 walking right and left: each move's bytes and the id its state echoes."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.topic = settings.actions_topic
+        self.partition = partition_for(PLAYER_GAME, settings.partitions)
+        self._prefix = uuid.uuid4().hex[:6]
+        self._moves = 0
+
+    def next_move(self) -> tuple[bytes, bytes]:
+        """(value, needle): the next move and what its state will contain."""
+        action_id = f"{self._prefix}-{self._moves}"
+        direction = "right" if self._moves % 2 == 0 else "left"
+        self._moves += 1
+        move = Move(game_id=PLAYER_GAME, player="A1", direction=direction, action_id=action_id)
+        return encode_action(move), action_id.encode()
 
 
 def closed_loop(
@@ -43,85 +64,93 @@ def closed_loop(
     A move unanswered after `timeout_s` counts as `timeout_s` (or raises, if `strict`);
     after `budget_s` the loop stops with fewer than `count` samples (a growing backlog).
     """
-    partition = partition_for(PLAYER_GAME, settings.partitions)
+    return loaded_round_trips(settings, count, 0, timeout_s, strict, budget_s).game
+
+
+def raw_round_trip(settings: Settings, count: int, timeout_s: float = 10.0) -> list[float]:
+    """The limit: produce one message to the idle dead-letter topic and read it back, in ms."""
+    topic, partition = settings.dlq_topic, 0
     producer = Producer(producer_config(settings))
-    consumer = end_offsets_reader(settings, settings.games_topic, partition)
-    prefix = uuid.uuid4().hex[:6]
-    latencies: list[float] = []
+    consumer = end_offsets_reader(settings, topic, partition)
     try:
         _warm_up(consumer)
+        return [
+            _round_trip(producer, consumer, topic, partition, needle, needle, timeout_s, True)
+            for needle in (f"raw-{i}".encode() for i in range(count))
+        ]
+    finally:
+        consumer.close()
+        producer.flush(10)
+
+
+@dataclass
+class RoundTrips:
+    """Round trips in ms: the player's, raw ones on its partition, and their dead letters'."""
+
+    game: list[float] = field(default_factory=list)
+    raw: list[float] = field(default_factory=list)
+    dead_letter: list[float] = field(default_factory=list)
+
+
+def loaded_round_trips(
+    settings: Settings,
+    count: int,
+    raw_every: int = 4,
+    timeout_s: float = 10.0,
+    strict: bool = False,
+    budget_s: float = 120.0,
+) -> RoundTrips:
+    """`count` of the player's round trips and, after every `raw_every`th, a raw one (0: none).
+
+    The raw one goes to the player's own partition of `actions` and is read back from
+    there, so under load both wait on the same partition of the same broker at the same
+    moment; then its dead letter is awaited on `actions.dlq`, where the dataflow puts it.
+    """
+    player = _Player(settings)
+    producer = Producer(producer_config(settings))
+    states = end_offsets_reader(settings, settings.games_topic, player.partition)
+    actions = end_offsets_reader(settings, player.topic, player.partition)
+    letters = end_offsets_reader(settings, settings.dlq_topic, player.partition)
+    trips = RoundTrips()
+    to = (player.topic, player.partition)
+    try:
+        for reader in (states, actions, letters):
+            _warm_up(reader)
         stop_at = time.perf_counter() + budget_s
         for i in range(count):
             if time.perf_counter() > stop_at:
                 break
-            action_id = f"{prefix}-{i}"
-            move = Move(
-                game_id=PLAYER_GAME,
-                player="A1",
-                direction="right" if i % 2 == 0 else "left",
-                action_id=action_id,
-            )
-            value, needle = encode_action(move), action_id.encode()
-            sent = time.perf_counter()
-            producer.produce(
-                settings.actions_topic, value, game_key(PLAYER_GAME), partition=partition
-            )
-            producer.poll(0)
-            _wait_for(consumer, needle, sent + timeout_s, strict)
-            latencies.append((time.perf_counter() - sent) * 1000)  # an unanswered one counts whole
+            value, needle = player.next_move()
+            trips.game.append(_round_trip(producer, states, *to, value, needle, timeout_s, strict))
+            if raw_every and i % raw_every == 0:
+                needle = f"raw-{player.partition}-{i}".encode()
+                sent = time.perf_counter()
+                trips.raw.append(_round_trip(producer, actions, *to, needle, needle, timeout_s))
+                _wait_for(letters, needle, sent + timeout_s, strict=False)
+                trips.dead_letter.append((time.perf_counter() - sent) * 1000)
     finally:
-        consumer.close()
+        for reader in (states, actions, letters):
+            reader.close()
         producer.flush(10)
-    return latencies
+    return trips
 
 
-def raw_round_trip(
-    settings: Settings,
-    count: int,
-    timeout_s: float = 10.0,
-    topic: str | None = None,
-    partition: int = 0,
-) -> list[float]:
-    """The limit: produce one message to a partition and read it back, `count` times, in ms.
-
-    By default on the (idle) dead-letter topic; a message unanswered in `timeout_s`
-    counts as `timeout_s`, as in `closed_loop`.
-    """
-    topic = topic or settings.dlq_topic
-    producer = Producer(producer_config(settings))
-    consumer = end_offsets_reader(settings, topic, partition)
-    latencies: list[float] = []
-    try:
-        _warm_up(consumer)
-        for i in range(count):
-            needle = f"raw-{i}".encode()
-            sent = time.perf_counter()
-            producer.produce(topic, needle, partition=partition)
-            producer.poll(0)
-            _wait_for(consumer, needle, sent + timeout_s, strict=False)
-            latencies.append((time.perf_counter() - sent) * 1000)
-    finally:
-        consumer.close()
-        producer.flush(10)
-    return latencies
-
-
-def loaded_round_trips(
-    settings: Settings, count: int, chunk: int = 100, budget_s: float = 120.0
-) -> tuple[list[float], list[float]]:
-    """The player's round trips and raw ones on its own loaded partition, `chunk` at a time each.
-
-    Alternating keeps both at the same age of the load; after `budget_s` both stop short.
-    """
-    game: list[float] = []
-    raw: list[float] = []
-    partition = partition_for(PLAYER_GAME, settings.partitions)
-    stop_at = time.perf_counter() + budget_s
-    while len(game) < count and time.perf_counter() < stop_at:
-        left = stop_at - time.perf_counter()
-        game += closed_loop(settings, min(chunk, count - len(game)), budget_s=left / 2)
-        raw += raw_round_trip(settings, chunk, topic=settings.actions_topic, partition=partition)
-    return game, raw
+def _round_trip(
+    producer: Producer,
+    reader: object,
+    topic: str,
+    partition: int,
+    value: bytes,
+    needle: bytes,
+    timeout_s: float,
+    strict: bool = False,
+) -> float:
+    """Produce `value`, wait until `reader` sees `needle`; ms (an unanswered one counts whole)."""
+    sent = time.perf_counter()
+    producer.produce(topic, value, game_key(PLAYER_GAME), partition=partition)
+    producer.poll(0)
+    _wait_for(reader, needle, sent + timeout_s, strict)
+    return (time.perf_counter() - sent) * 1000
 
 
 def _warm_up(consumer: object) -> None:

@@ -46,6 +46,7 @@ def write_plots(results: Results, directory: Path) -> list[Path]:
         "idle": ("one player, idle dataflow", "#3b75af"),
         "loaded": ("one player, 2,000 actions/s background", "#d9822b"),
         "raw loaded": ("raw round trip, same partition, same load", "#bbbbbb"),
+        "dead letter loaded": ("its dead letter: both hops, no rules, same load", "#8fbc8f"),
     }
     for name, (label, colour) in styles.items():
         samples = sorted(results.samples_ms[name])

@@ -16,6 +16,7 @@ KEYS = (
     "latency.raw_p50_ms",
     "latency.raw_p99_ms",
     "latency.raw_loaded_p99_ms",
+    "latency.dead_letter_loaded_p99_ms",
     "startup.up_s",
     "startup.first_state_s",
     "recovery.resume_s",
@@ -80,6 +81,7 @@ class Results:
             "loaded": [],
             "raw": [],
             "raw loaded": [],
+            "dead letter loaded": [],
         }
 
     def add(self, key: str, value: float, limit: float | None = None, limit_name: str = "") -> None:

@@ -110,15 +110,18 @@ def _latency(
         latency.wait_first_state(flow, settings)
         idle = latency.closed_loop(settings, plan.samples)
         with latency.background_load(settings, plan.load_rate):
-            loaded, raw_loaded = latency.loaded_round_trips(settings, plan.samples)
+            trips = latency.loaded_round_trips(settings, plan.samples)
     finally:
         flow.kill()
+    loaded, raw_loaded = trips.game, trips.raw
     raw50, raw99 = percentile(raw, 50), percentile(raw, 99)
     raw_loaded99 = percentile(raw_loaded, 99)
+    letter99 = percentile(trips.dead_letter, 99)
     say(
         f"  latency: p50 {percentile(idle, 50):.1f} p99 {percentile(idle, 99):.1f} ms idle, "
         f"p99 {percentile(loaded, 99):.1f} loaded ({len(loaded)} answered in the time budget); "
-        f"raw p50 {raw50:.1f} p99 {raw99:.1f}, p99 {raw_loaded99:.1f} loaded"
+        f"raw p50 {raw50:.1f} p99 {raw99:.1f}, p99 {raw_loaded99:.1f} loaded; "
+        f"dead letter p99 {letter99:.1f} loaded"
     )
     results.add("latency.p50_ms", percentile(idle, 50), raw50, "ms raw round trip p50")
     results.add("latency.p99_ms", percentile(idle, 99), raw99, "ms raw round trip p99")
@@ -128,10 +131,12 @@ def _latency(
     results.add("latency.raw_p50_ms", raw50)
     results.add("latency.raw_p99_ms", raw99)
     results.add("latency.raw_loaded_p99_ms", raw_loaded99)
+    results.add("latency.dead_letter_loaded_p99_ms", letter99)
     results.samples_ms["idle"] += idle
     results.samples_ms["loaded"] += loaded
     results.samples_ms["raw"] += raw
     results.samples_ms["raw loaded"] += raw_loaded
+    results.samples_ms["dead letter loaded"] += trips.dead_letter
 
 
 def _lifecycle(
