@@ -42,17 +42,17 @@ def write_plots(results: Results, directory: Path) -> list[Path]:
 
     fig, ax = plt.subplots(figsize=(7, 3.8), dpi=110)
     styles = {
-        "raw": ("raw produce -> consume round trip", "#999999"),
-        "idle": ("one player, idle dataflow", "#3b75af"),
-        "loaded": ("one player, 2,000 actions/s background", "#d9822b"),
-        "raw loaded": ("raw round trip, same partition, same load", "#bbbbbb"),
-        "dead letter loaded": ("its dead letter: both hops, no rules, same load", "#8fbc8f"),
+        "raw": ("raw produce -> consume round trip", "#999999", "-"),
+        "idle": ("one player, idle dataflow", "#3b75af", "-"),
+        "raw loaded": ("raw round trip, same partition, same load", "#999999", "--"),
+        "dead letter loaded": ("its dead letter: both hops, no rules, same load", "#5aa05a", "--"),
+        "loaded": ("one player, 2,000 actions/s background", "#d9822b", "-"),
     }
-    for name, (label, colour) in styles.items():
+    for name, (label, colour, line) in styles.items():
         samples = sorted(results.samples_ms[name])
         if samples:
             share = [(i + 1) / len(samples) for i in range(len(samples))]
-            ax.plot(samples, share, label=label, color=colour)
+            ax.plot(samples, share, label=label, color=colour, linestyle=line)
     ax.axhline(0.99, color="#cccccc", lw=0.8, ls="--")
     ax.text(ax.get_xlim()[1], 0.99, "p99 ", ha="right", va="bottom", fontsize=8, color="#777777")
     ax.set_xscale("log")
