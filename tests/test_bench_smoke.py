@@ -11,6 +11,8 @@ from bench.report import KEYS
 
 pytestmark = pytest.mark.slow
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def test_bench_runs_on_tiny_inputs_and_emits_every_key(tmp_path: Path) -> None:
     argv = [
@@ -36,3 +38,20 @@ def test_bench_runs_on_tiny_inputs_and_emits_every_key(tmp_path: Path) -> None:
         "throughput.png",
     ]
     assert [p.name for p in tmp_path.iterdir()] == ["plots"]  # nothing else where it ran
+
+
+def test_the_exchange_measurement_runs_one_and_two_processes_on_tiny_inputs() -> None:
+    argv = [
+        sys.executable,
+        "-m",
+        "bench.exchange",
+        "--few",
+        "1000",
+        "--many",
+        "3000",
+        "--repeat",
+        "1",
+    ]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "one process" in done.stdout and "two processes" in done.stdout
