@@ -138,6 +138,8 @@ class FirstState:
 def first_state(settings: Settings, root: Path, timeout_s: float = 60.0) -> FirstState:
     """Dataflow start until the state of an action already waiting on `actions` is on `games`."""
     with Counter(settings, settings.games_topic) as counter:
+        for _ in range(5):  # the reader's own connection and assignment settle first
+            counter.poll(0.1)
         flow = FlowProcess(settings, root / "first-state.log").start()
         try:
             counter.until(1, timeout_s, alive=flow.check)

@@ -219,7 +219,11 @@ def kafka_flow(settings: Settings) -> Dataflow:
     from infra.kafka import consumer_config, producer_config
 
     source = ActionsSource(consumer_config(settings), settings.actions_topic, settings.partitions)
-    sink = RoutedSink(producer_config(settings), settings.partitions)
+    sink = RoutedSink(
+        producer_config(settings),
+        settings.partitions,
+        (settings.games_topic, settings.dlq_topic),
+    )
     return build_flow(source, sink, settings)
 
 
