@@ -14,7 +14,6 @@ Exactly-once hinges on two things here:
 """
 
 import threading
-import zlib
 from collections import deque
 from typing import Any
 
@@ -145,10 +144,13 @@ class _ActionsPartition(StatefulSourcePartition[Inbound | DeadLetter, int]):
 class RoutedSink(FixedPartitionedSink[Outbound, None]):
     """Produces each `Outbound` to its own topic and partition, through one producer per process.
 
-    Items arrive as `(key, Outbound)`; the key only picks which sink part (and thus
-    which worker) writes it, so all states of a game keep their order. Nothing is
-    flushed per message or per batch: `write_batch` only queues, and the end of each
-    epoch (`snapshot`) flushes and raises if any delivery failed.
+    Items arrive as `(key, Outbound)`, keyed `str(g)` (a state, or a dead letter of
+    game g: partition g mod P) or `"dlq-<p>"` (a dead letter from partition p). The key
+    picks the sink part, and part i writes partition i: each partition of `games` and of
+    `actions.dlq` has one writer, one idempotent producer, whatever the number of
+    processes, so a partition's order is one producer's order. Nothing is flushed per
+    message or per batch: `write_batch` only queues, and the end of each epoch
+    (`snapshot`) flushes and raises if any delivery failed.
     """
 
     def __init__(
@@ -169,7 +171,8 @@ class RoutedSink(FixedPartitionedSink[Outbound, None]):
         return [f"{i:05d}" for i in range(self._parts)]
 
     def part_fn(self, item_key: str) -> int:
-        return zlib.adler32(item_key.encode())
+        """The partition the item is written to (bytewax takes it modulo the P parts)."""
+        return int(item_key.rpartition("-")[2])
 
     def build_part(self, step_id: str, for_part: str, resume_state: None) -> "_RoutedSinkPartition":
         with self._lock:
