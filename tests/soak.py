@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from client.strategy import choose
 from dataflows import launch
@@ -337,7 +337,14 @@ def run_soak(
         cluster.kill()
         log.close()
     report.elapsed_s = time.monotonic() - started
-    verify(by_game, log.messages, report)
+    try:
+        verify(by_game, log.messages, report)
+    except MissingVersions as err:
+        # Lost, or only missed by the live reader? The log itself says.
+        found = versions_in_log(settings, err.game, err.versions)
+        raise AssertionError(
+            f"{err}; a fresh read of the partition finds {sorted(found) or 'none'} of them"
+        ) from None
     return report
 
 
@@ -371,15 +378,44 @@ def verify(
         got = sorted(versions[g])
         if got != list(range(1, len(game_actions) + 1)):
             missing = sorted(set(range(1, len(game_actions) + 1)) - set(got))
-            raise AssertionError(
-                f"game {g}: versions missing {missing[:10]} of {len(game_actions)}"
-            )
+            raise MissingVersions(g, missing, len(game_actions))
         state = new_game(g)
         for version, action in enumerate(game_actions, start=1):
             state = next_state(state, action)
             if decode_state(seen[(g, version)]) != state:
                 raise AssertionError(f"game {g} version {version} differs from the fold")
     resume_times(messages, report)
+
+
+class MissingVersions(AssertionError):
+    """Versions of a game that no state read during the run carried."""
+
+    def __init__(self, game: int, versions: list[int], total: int) -> None:
+        super().__init__(f"game {game}: versions missing {versions[:10]} of {total}")
+        self.game = game
+        self.versions = versions
+
+
+def versions_in_log(settings: Settings, game: int, versions: list[int]) -> set[int]:
+    """Which of `versions` of `game` its `games` partition holds, read anew from offset 0."""
+    wanted, found = set(versions), set()
+    consumer = Consumer(consumer_config(settings, **{"enable.partition.eof": True}))
+    partition = partition_for(game, settings.partitions)
+    consumer.assign([TopicPartition(settings.games_topic, partition, 0)])
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            for msg in consumer.consume(10_000, 1.0):
+                if msg.error() is not None:
+                    if msg.error().code() == KafkaError._PARTITION_EOF:
+                        return found
+                    continue
+                head = json.loads(msg.value())
+                if head["game_id"] == game and head["version"] in wanted:
+                    found.add(head["version"])
+    finally:
+        consumer.close()
+    return found
 
 
 def _outcomes(
