@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from domain.board import on_board
 from domain.models import Action, GameState
 from domain.rules import fold, new_game, next_state
-from domain.wire import decode_state, encode_state
+from domain.wire import StateEncoder, decode_state, encode_state
 from tests.domain.strategies import action_sequences, actions
 
 
@@ -100,3 +100,22 @@ def test_replays_of_any_game_id_agree(game_id: int, seq: list[Action]) -> None:
 def test_states_encode_to_exactly_pydantics_json(seq: list[Action]) -> None:
     for state in states_along(seq):
         assert encode_state(state) == state.model_dump_json().encode()
+
+
+@given(action_sequences())
+def test_one_encoder_along_a_game_writes_exactly_pydantics_json_at_every_state(
+    seq: list[Action],
+) -> None:
+    """The dataflow keeps one `StateEncoder` per game: what it reuses must never go stale."""
+    encoder = StateEncoder()
+    for state in states_along(seq):
+        assert encoder.encode(state) == state.model_dump_json().encode()
+        assert encoder.encode(state) == state.model_dump_json().encode()  # the snapshot's call
+
+
+def test_an_encoder_that_meets_a_name_needing_escapes_falls_back_and_recovers() -> None:
+    plain = new_game(4)
+    odd = decode_state(encode_state(plain).replace(b'"A1":', b'"A\\"1":'))
+    encoder = StateEncoder()
+    for state in (plain, odd, plain, odd):
+        assert encoder.encode(state) == state.model_dump_json().encode()
