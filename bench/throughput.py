@@ -63,8 +63,12 @@ def dataflow_rate(
             flows = [FlowProcess(settings, root / "dataflow.log").start()]
         else:
             flows = two_processes(settings, root)
+
+        def alive() -> None:
+            for flow in flows:
+                flow.check()
+
         try:
-            alive = lambda: [f.check() for f in flows]  # noqa: E731
             counter.until(1, timeout_s, alive)
             cpu = MachineCpu()
             counter.until(loaded.count, timeout_s, alive)
