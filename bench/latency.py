@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Producer
 
-from bench.workload import FlowProcess, end_offsets_reader
+from bench.workload import FlowProcess, end_offsets_reader, settle
 from dataflows import launch
 from domain.models import Move
 from domain.wire import encode_action
@@ -73,7 +73,7 @@ def raw_round_trip(settings: Settings, count: int, timeout_s: float = 10.0) -> l
     producer = Producer(producer_config(settings))
     consumer = end_offsets_reader(settings, topic, partition)
     try:
-        _warm_up(consumer)
+        settle(consumer)
         return [
             _round_trip(producer, consumer, topic, partition, needle, needle, timeout_s, True)
             for needle in (f"raw-{i}".encode() for i in range(count))
@@ -115,7 +115,7 @@ def loaded_round_trips(
     to = (player.topic, player.partition)
     try:
         for reader in (states, actions, letters):
-            _warm_up(reader)
+            settle(reader)
         stop_at = time.perf_counter() + budget_s
         for i in range(count):
             if time.perf_counter() > stop_at:
@@ -151,12 +151,6 @@ def _round_trip(
     producer.poll(0)
     _wait_for(reader, needle, sent + timeout_s, strict)
     return (time.perf_counter() - sent) * 1000
-
-
-def _warm_up(consumer: object) -> None:
-    """Let the assignment settle so the first round trip does not include it."""
-    for _ in range(5):
-        consumer.consume(100, 0.1)  # type: ignore[attr-defined]
 
 
 def _wait_for(consumer: object, needle: bytes, deadline: float, strict: bool = True) -> None:

@@ -17,7 +17,15 @@ from pathlib import Path
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
-from bench.workload import Counter, FlowProcess, end_offsets_reader, joins, produce_all, records
+from bench.workload import (
+    Counter,
+    FlowProcess,
+    end_offsets_reader,
+    joins,
+    produce_all,
+    records,
+    settle,
+)
 from domain.models import Join
 from domain.wire import encode_action
 from infra.broker import EmbeddedBroker, free_port
@@ -138,8 +146,7 @@ class FirstState:
 def first_state(settings: Settings, root: Path, timeout_s: float = 60.0) -> FirstState:
     """Dataflow start until the state of an action already waiting on `actions` is on `games`."""
     with Counter(settings, settings.games_topic) as counter:
-        for _ in range(5):  # the reader's own connection and assignment settle first
-            counter.poll(0.1)
+        counter.settle()  # the reader's own start is not the dataflow's
         flow = FlowProcess(settings, root / "first-state.log").start()
         try:
             counter.until(1, timeout_s, alive=flow.check)
@@ -170,7 +177,7 @@ def live_games(settings: Settings, root: Path, games: int, timeout_s: float = 30
     partition = 1 % settings.partitions
     reader = end_offsets_reader(settings, settings.games_topic, partition)
     try:
-        reader.consume(100, 0.5)  # the assignment settles before the clock starts
+        settle(reader)
         move = Join(game_id=1, player="B1", action_id="after-crash")
         produce_all(
             settings,

@@ -113,6 +113,12 @@ def tuned_consumer(settings: Settings, **extra: object) -> Consumer:
     )
 
 
+def settle(consumer: Consumer) -> None:
+    """Let a fresh consumer connect and take its assignment, so a clock started next excludes it."""
+    for _ in range(5):
+        consumer.consume(100, 0.1)
+
+
 class Counter:
     """Reads every partition of a topic from `start` and keeps each message's broker timestamp."""
 
@@ -120,6 +126,10 @@ class Counter:
         self.timestamps_ms: list[int] = []
         self._consumer = tuned_consumer(settings)
         self._consumer.assign([TopicPartition(topic, p, start) for p in range(settings.partitions)])
+
+    def settle(self) -> None:
+        """Connect and take the assignment before anything is measured (see `settle`)."""
+        settle(self._consumer)
 
     def poll(self, timeout_s: float = 0.005) -> int:
         """Read what has arrived (waiting at most `timeout_s`); how many messages were new."""
