@@ -4,16 +4,20 @@ The only dataflow module that imports confluent_kafka. Both replace bytewax's st
 connectors, which in 0.21.1 busy-poll one consumer per partition, flush the producer
 after every batch, ignore `KafkaSinkMessage.partition` and drop failed deliveries.
 
-Exactly-once hinges on two things here:
+Exactly-once hinges on three things here:
 - the source's snapshot is the next offset to read of each partition, so a resumed
   flow re-reads exactly what the restored state has not seen;
+- the source reads every offset: a fetch that skipped some (Tansu, while several
+  clients write a partition) is read again until the gap fills (dataflows/gaps.py);
 - the sink is a `FixedPartitionedSink` whose `snapshot()` flushes the producer and
   raises if any delivery failed. Bytewax snapshots stateful sinks at the end of each
   epoch and commits the epoch only after every snapshot is written, so an epoch is
   never committed while one of its output messages is undelivered.
 """
 
+import logging
 import threading
+import time
 from collections import deque
 from typing import Any
 
@@ -22,24 +26,35 @@ from bytewax.outputs import FixedPartitionedSink, StatefulSinkPartition
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from dataflows.gaps import GapGuard, Verdict
 from dataflows.records import DeadLetter, Inbound, Outbound
 from infra.kafka import produce_patiently
+
+log = logging.getLogger(__name__)
 
 
 class ActionsSource(FixedPartitionedSource[Inbound | DeadLetter, int]):
     """Every partition of one topic; each worker reads its partitions through one shared consumer.
 
     Resume state is the next offset to read. Consumer errors that are not fatal come
-    out as dead letters (reason `consumer_error`); fatal ones stop the flow.
+    out as dead letters (reason `consumer_error`); fatal ones stop the flow. A gap in
+    the offsets a fetch returns is read again for up to `gap_grace_s` before it is
+    taken as real (dataflows/gaps.py).
     """
 
     def __init__(
-        self, config: dict[str, Any], topic: str, partitions: int, batch_size: int = 1000
+        self,
+        config: dict[str, Any],
+        topic: str,
+        partitions: int,
+        batch_size: int = 1000,
+        gap_grace_s: float = 1.0,
     ) -> None:
         self._config = config
         self._topic = topic
         self._partitions = partitions
         self._batch_size = batch_size
+        self._gap_grace_s = gap_grace_s
         self._hubs: dict[int, _ConsumerHub] = {}
         self._lock = threading.Lock()
 
@@ -62,37 +77,56 @@ class ActionsSource(FixedPartitionedSource[Inbound | DeadLetter, int]):
     ) -> "_ActionsPartition":
         partition = int(for_part)
         hub = self._hub()
-        hub.assign(partition, OFFSET_BEGINNING if resume_state is None else resume_state)
-        return _ActionsPartition(hub, self._topic, partition, resume_state or 0, self._batch_size)
+        start = hub.assign(partition, OFFSET_BEGINNING if resume_state is None else resume_state)
+        return _ActionsPartition(hub, self._topic, partition, start, self._batch_size)
+
+    def gap_rereads(self) -> int:
+        """How often this process's consumers found a gap in a fetch and read it again."""
+        with self._lock:
+            return sum(hub.gaps.rereads for hub in self._hubs.values())
 
     def _hub(self) -> "_ConsumerHub":
         """This worker thread's consumer (bytewax builds and polls a part on its own worker)."""
         with self._lock:
             ident = threading.get_ident()
             if ident not in self._hubs:
-                self._hubs[ident] = _ConsumerHub(self._config, self._topic, self._batch_size)
+                self._hubs[ident] = _ConsumerHub(
+                    self._config, self._topic, self._batch_size, self._gap_grace_s
+                )
             return self._hubs[ident]
 
 
 class _ConsumerHub:
-    """One consumer per worker, demultiplexed into a buffer per partition.
+    """One consumer per worker, demultiplexed into a buffer per partition, with no offset skipped.
 
     One consumer instead of one per partition saves a fetcher per partition and the
     busy polling of each; `consume(timeout=0)` only drains what librdkafka's
-    background fetcher already has.
+    background fetcher already has. Every message passes a `GapGuard`: a fetch that
+    skipped offsets another producer is still writing (Tansu) is read again from the
+    first missing one instead of being trusted (dataflows/gaps.py).
     """
 
-    def __init__(self, config: dict[str, Any], topic: str, batch_size: int) -> None:
+    def __init__(
+        self, config: dict[str, Any], topic: str, batch_size: int, gap_grace_s: float
+    ) -> None:
         self._consumer = Consumer(config)
         self._topic = topic
         self._batch_size = batch_size
         self._buffers: dict[int, deque[Any]] = {}
         self._buffered = 0
         self.errors: deque[KafkaError] = deque()
+        self.gaps = GapGuard(gap_grace_s)
 
-    def assign(self, partition: int, offset: int) -> None:
+    def assign(self, partition: int, offset: int) -> int:
+        """Read `partition` from `offset`, and return it; `OFFSET_BEGINNING` is asked of the
+        broker, so the guard knows the first offset to expect even if the first fetch skips it."""
+        if offset == OFFSET_BEGINNING:
+            tp = TopicPartition(self._topic, partition)
+            offset, _high = self._consumer.get_watermark_offsets(tp, timeout=30, cached=False)
         self._buffers[partition] = deque()
+        self.gaps.expect(partition, offset)
         self._consumer.incremental_assign([TopicPartition(self._topic, partition, offset)])
+        return offset
 
     def take(self, partition: int, limit: int) -> list[Any]:
         """Up to `limit` messages of `partition`, in offset order; never blocks."""
@@ -104,15 +138,37 @@ class _ConsumerHub:
         return [buffer.popleft() for _ in range(count)]
 
     def _fill(self) -> None:
+        rereading: set[int] = set()  # partitions sought back: the rest of their fetch is stale
+        now = time.monotonic()
         for msg in self._consumer.consume(self._batch_size, 0):
             error = msg.error()
-            if error is None:
-                self._buffers[msg.partition()].append(msg)
-                self._buffered += 1
-            elif error.fatal():
-                raise RuntimeError(f"fatal error consuming {self._topic!r}: {error}")
-            else:
+            if error is not None:
+                if error.fatal():
+                    raise RuntimeError(f"fatal error consuming {self._topic!r}: {error}")
                 self.errors.append(error)
+                continue
+            partition = msg.partition()
+            if partition in rereading:
+                continue
+            verdict = self.gaps.admit(partition, msg.offset(), now)
+            if verdict is Verdict.DELIVER:
+                self._buffers[partition].append(msg)
+                self._buffered += 1
+            elif verdict is Verdict.REREAD:
+                offset = self.gaps.next_offset(partition)
+                self._consumer.seek(TopicPartition(self._topic, partition, offset))
+                rereading.add(partition)
+        for partition, missing, found in self.gaps.read_past:
+            log.warning(
+                "%s[%d]: offsets %d to %d still missing after %.1f s; reading on from %d",
+                self._topic,
+                partition,
+                missing,
+                found - 1,
+                self.gaps.grace_s,
+                found,
+            )
+        self.gaps.read_past.clear()
 
 
 class _ActionsPartition(StatefulSourcePartition[Inbound | DeadLetter, int]):

@@ -227,12 +227,11 @@ def fresh_settings(bootstrap_servers: str, data_dir: Path, **overrides: Any) -> 
     suffix = uuid.uuid4().hex[:8]
     configured = Settings(
         bootstrap_servers=bootstrap_servers,
-        partitions=4,
         actions_topic=f"actions-{suffix}",
         games_topic=f"games-{suffix}",
         dlq_topic=f"actions.dlq-{suffix}",
         data_dir=data_dir,
-        **overrides,
+        **{"partitions": 4, **overrides},
     )
     create_topics(configured)
     return configured

@@ -1,0 +1,167 @@
+"""Several producers on one partition, read live: what a plain consumer misses, and what the source does.
+
+    python -m tests.measure_gaps [--writers 4] [--messages 3000] [--rate 300] [--repeat 3]
+
+Each run starts its own embedded broker and a one-partition topic. `writers` producers
+(each its own connection, as clients are) append `messages` each at `rate`/s, while
+two readers follow the partition live: a plain librdkafka consumer, and the dataflow's
+`ActionsSource` with its `GapGuard`. Afterwards the partition is read once more from
+offset 0. It prints, per run, how many messages the log holds, how many each live
+reader missed, and how often the source read a gap again (docs/reliability.md).
+tests/test_offset_gaps.py runs one short round and asserts the source misses nothing.
+"""
+
+import argparse
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+
+from dataflows.kafka import ActionsSource
+from infra.broker import EmbeddedBroker, free_port
+from infra.kafka import consumer_config, produce_patiently, producer_config
+from infra.settings import Settings
+from tests.kafka_helpers import fresh_settings
+
+
+@dataclass(frozen=True)
+class GapRound:
+    in_log: int
+    plain_missed: int
+    source_missed: int
+    source_duplicates: int
+    source_out_of_order: int
+    rereads: int
+
+
+def write_concurrently(settings: Settings, writers: int, messages: int, rate: float) -> int:
+    """`writers` producers, one thread and one connection each, on partition 0 of `actions`."""
+    failures: list[str] = []
+
+    def one(name: str) -> None:
+        producer = Producer(producer_config(settings, **{"linger.ms": 0}))
+        started = time.monotonic()
+        for i in range(messages):
+            ahead = i / rate - (time.monotonic() - started)
+            if ahead > 0:
+                time.sleep(ahead)  # pacing: one message every 1/rate s, as a player would
+            value = f"{name}-{i}".encode()
+            produce_patiently(producer, settings.actions_topic, value, None, 0)
+            producer.poll(0)
+        if producer.flush(60) != 0:
+            failures.append(name)
+
+    threads = [threading.Thread(target=one, args=(f"w{k}",)) for k in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, f"producers {failures} left messages undelivered"
+    return writers * messages
+
+
+class PlainReader(threading.Thread):
+    """A librdkafka consumer following partition 0 live, trusting every fetch."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(daemon=True)
+        self.values: list[bytes] = []
+        self.stop = threading.Event()
+        self._consumer = Consumer(consumer_config(settings))
+        self._consumer.assign([TopicPartition(settings.actions_topic, 0, 0)])
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for msg in self._consumer.consume(1000, 0.05):
+                if msg.error() is None:
+                    self.values.append(msg.value())
+        self._consumer.close()
+
+
+class SourceReader(threading.Thread):
+    """The dataflow's source on partition 0, polled as a bytewax worker polls it."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(daemon=True)
+        self.offsets: list[int] = []
+        self.values: list[bytes] = []
+        self.stop = threading.Event()
+        self.source = ActionsSource(consumer_config(settings), settings.actions_topic, 1)
+        self._part = self.source.build_part("gaps", "0", None)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            batch = self._part.next_batch()
+            self.offsets.extend(m.offset for m in batch)
+            self.values.extend(m.value for m in batch)
+            if not batch:
+                time.sleep(0.001)  # bytewax's own pacing between empty polls
+
+
+def read_log(settings: Settings) -> list[bytes]:
+    """Partition 0 of `actions` from offset 0 to its end, after the writers are done."""
+    consumer = Consumer(consumer_config(settings, **{"enable.partition.eof": True}))
+    consumer.assign([TopicPartition(settings.actions_topic, 0, 0)])
+    values: list[bytes] = []
+    try:
+        while True:
+            for msg in consumer.consume(10_000, 5.0):
+                error = msg.error()
+                if error is None:
+                    values.append(msg.value())
+                elif error.code() == KafkaError._PARTITION_EOF:
+                    return values
+    finally:
+        consumer.close()
+
+
+def one_round(settings: Settings, writers: int, messages: int, rate: float) -> GapRound:
+    """Write concurrently while both readers follow; compare each with the whole log."""
+    plain, source = PlainReader(settings), SourceReader(settings)
+    plain.start()
+    source.start()
+    total = write_concurrently(settings, writers, messages, rate)
+    deadline = time.monotonic() + 30
+    while len(source.values) < total and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # let the plain reader catch up too
+    plain.stop.set()
+    source.stop.set()
+    plain.join()
+    source.join()
+    log = read_log(settings)
+    assert len(log) == len(set(log)) == total, "the log itself lacks or repeats messages"
+    in_log = set(log)
+    return GapRound(
+        in_log=len(log),
+        plain_missed=len(in_log - set(plain.values)),
+        source_missed=len(in_log - set(source.values)),
+        source_duplicates=len(source.values) - len(set(source.values)),
+        source_out_of_order=sum(offset != i for i, offset in enumerate(source.offsets)),
+        rereads=source.source.gap_rereads(),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.measure_gaps", description=__doc__)
+    parser.add_argument("--writers", type=int, default=4)
+    parser.add_argument("--messages", type=int, default=3000, help="per writer")
+    parser.add_argument("--rate", type=float, default=300.0, help="messages/s per writer")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    print("run  in log  plain consumer missed  source missed  repeated  out of order  re-reads")
+    for run in range(1, args.repeat + 1):
+        with EmbeddedBroker(port=free_port()) as broker:
+            settings = fresh_settings(broker.bootstrap_servers, Path("."), partitions=1)
+            result = one_round(settings, args.writers, args.messages, args.rate)
+        print(
+            f"{run:>3}  {result.in_log:>6}  {result.plain_missed:>21}  {result.source_missed:>13}  "
+            f"{result.source_duplicates:>8}  {result.source_out_of_order:>12}  {result.rereads:>8}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
