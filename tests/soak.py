@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +30,10 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from client.strategy import choose
 from dataflows import launch
+from dataflows.recovery import stored_offsets
 from domain.models import Action, GameState, Join, Move, Throw
 from domain.rules import new_game, next_state
-from domain.wire import decode_state, encode_action
+from domain.wire import decode_action, decode_state, encode_action
 from infra.broker import EmbeddedBroker, free_port
 from infra.kafka import (
     consumer_config,
@@ -42,7 +44,7 @@ from infra.kafka import (
     producer_config,
 )
 from infra.settings import Settings
-from tests.kafka_helpers import Dataflow
+from tests.kafka_helpers import Dataflow, read_topic
 
 DIRECTIONS = ("up", "down", "left", "right")
 
@@ -108,6 +110,7 @@ class GamesLog:
         self.messages: list[StateMessage] = []
         self.best: dict[int, int] = {}
         self.latest_ms = 0
+        self.grew_at = time.monotonic()  # when the last state was read
         self._consumer = Consumer(consumer_config(settings))
         self._consumer.assign(
             [TopicPartition(settings.games_topic, p, 0) for p in range(settings.partitions)]
@@ -127,6 +130,8 @@ class GamesLog:
             self.best[game] = max(self.best.get(game, 0), version)
             self.latest_ms = max(self.latest_ms, msg.timestamp()[1])
             got += 1
+        if got:
+            self.grew_at = time.monotonic()
         return got
 
     def reached(self, final_versions: dict[int, int]) -> bool:
@@ -195,15 +200,27 @@ class Cluster:
 
 
 class ActionFeed:
-    """Produces actions as clients do (game g to partition g mod P) at a steady rate, in a thread."""
+    """Produces actions as clients do (game g to partition g mod P) at a steady rate, in a thread.
+
+    With `writers` > 1, each player's actions go through one of that many producers
+    (each its own connection, as each player's client is), so several producers append
+    to every partition at once and a game's actions may land in another order than
+    `actions` lists them: the oracle is then the order the log holds (`logged_actions`).
+    """
 
     def __init__(
-        self, settings: Settings, actions: Iterable[Action], rate: float, linger_ms: float = 1
+        self,
+        settings: Settings,
+        actions: Iterable[Action],
+        rate: float,
+        linger_ms: float = 1,
+        writers: int = 1,
     ) -> None:
         self.settings = settings
         self.actions = actions
         self.rate = rate
         self.linger_ms = linger_ms  # how long the producer gathers a partition's actions in a batch
+        self.writers = writers
         self.sent = 0
         self.error: BaseException | None = None
         self._stop = threading.Event()
@@ -223,18 +240,22 @@ class ActionFeed:
 
     def _run(self) -> None:
         try:
-            producer = Producer(producer_config(self.settings, **{"linger.ms": self.linger_ms}))
+            config = producer_config(self.settings, **{"linger.ms": self.linger_ms})
+            producers = [Producer(config) for _ in range(self.writers)]
             started = time.monotonic()
             for i, action in enumerate(self.actions):
                 ahead = i / self.rate - (time.monotonic() - started)
                 if ahead > 0 and self._stop.wait(ahead):  # pacing, not waiting for a condition
                     return
+                producer = producers[
+                    zlib.crc32(f"{action.game_id}/{action.player}".encode()) % self.writers
+                ]
                 producer.poll(0)
                 partition = partition_for(action.game_id, self.settings.partitions)
                 value, key = encode_action(action), game_key(action.game_id)
                 produce_patiently(producer, self.settings.actions_topic, value, key, partition)
                 self.sent = i + 1
-            if producer.flush(120) != 0:
+            if any(producer.flush(120) != 0 for producer in producers):
                 raise RuntimeError("actions not delivered within 120 s")
         except BaseException as err:
             self.error = err
@@ -246,6 +267,7 @@ class SoakReport:
     actions: int
     workers: int
     processes: int
+    writers: int = 1
     kills: int = 0
     kill_times: list[float] = field(default_factory=list)
     start_times: list[float] = field(default_factory=list)
@@ -267,6 +289,8 @@ class SoakReport:
         layout = f"-w {self.workers}" + (
             f" x {self.processes} processes (-i/-a)" if self.processes > 1 else ""
         )
+        if self.writers > 1:
+            layout += f", {self.writers} producers feeding"
         return (
             f"soak {layout}: {self.games} games, {self.actions} actions, "
             f"{self.kills} SIGKILLs survived in {self.elapsed_s:.0f} s; "
@@ -289,26 +313,27 @@ def run_soak(
     gap_s: tuple[float, float] = (0.5, 4.0),
     timeout_s: float = 600.0,
     kill_mode: str = "all",
+    writers: int = 1,
     say=lambda line: None,
 ) -> SoakReport:
     """Produce `actions` at `rate`/s while killing the dataflow `kills` times; verify; report.
 
     Each kill lands a seeded random `gap_s` after the restarted flow wrote its first
-    state, so every kill hits a flow that is running, mid-epoch.
+    state, so every kill hits a flow that is running, mid-epoch. `writers` producers
+    share the feed (see `ActionFeed`); the fold follows the order `actions` holds.
     """
     rng = random.Random(seed)
     script = realistic_games(games, actions, seed)
-    by_game: dict[int, list[Action]] = {}
+    final: dict[int, int] = {}
     for action in script:
-        by_game.setdefault(action.game_id, []).append(action)
-    final = {g: len(a) for g, a in by_game.items()}
+        final[action.game_id] = final.get(action.game_id, 0) + 1
     if rate is None:  # spread production over the expected kill cycles
         rate = max(200.0, actions / (kills * (sum(gap_s) / 2 + 4.0) + 1))
-    report = SoakReport(games, actions, workers, processes)
+    report = SoakReport(games, actions, workers, processes, writers)
     deadline = time.monotonic() + timeout_s
     log = GamesLog(settings)
     cluster = Cluster(settings, log_dir, workers, processes)
-    producer = ActionFeed(settings, script, rate)
+    producer = ActionFeed(settings, script, rate, writers=writers)
     started = time.monotonic()
     try:
         cluster.start()
@@ -331,12 +356,16 @@ def run_soak(
             report.start_times.append(time.time())
         while not (producer.done() and log.reached(final)):
             _check(deadline, cluster, producer, log)
+            if producer.done():
+                _check_progress(settings, log, final)
         cluster.assert_running()
     finally:
         producer.stop()
         cluster.kill()
         log.close()
     report.elapsed_s = time.monotonic() - started
+    by_game = logged_actions(settings, len(script))
+    assert {g: len(a) for g, a in by_game.items()} == final, "actions lost on the way in"
     try:
         verify(by_game, log.messages, report)
     except MissingVersions as err:
@@ -346,6 +375,36 @@ def run_soak(
             f"{err}; a fresh read of the partition finds {sorted(found) or 'none'} of them"
         ) from None
     return report
+
+
+def logged_actions(settings: Settings, count: int) -> dict[int, list[Action]]:
+    """Each game's actions in the order its `actions` partition holds them: the order applied."""
+    messages = read_topic(settings, settings.actions_topic, lambda got: len(got) >= count)
+    by_game: dict[int, list[Action]] = {}
+    for msg in sorted(messages, key=lambda m: (m.partition, m.offset)):
+        action = decode_action(msg.value)
+        by_game.setdefault(action.game_id, []).append(action)
+    return by_game
+
+
+def _check_progress(
+    settings: Settings, log: GamesLog, final: dict[int, int], stall_s: float = 60.0
+) -> None:
+    """Once all actions are in, states must keep coming until every game is at its end.
+
+    A stall says whether the flow has read every action (then some were skipped: lost)
+    or not (then it, or the broker, is stuck).
+    """
+    if time.monotonic() - log.grew_at > stall_s:
+        short = {g: (log.best.get(g, 0), v) for g, v in final.items() if log.best.get(g, 0) < v}
+        shown = ", ".join(
+            f"game {g} at {got} of {want}" for g, (got, want) in list(short.items())[:5]
+        )
+        read = sum(stored_offsets(settings.recovery_dir).values())
+        raise AssertionError(
+            f"no new state for {stall_s:.0f} s, {len(short)} games short ({shown}); "
+            f"the flow has committed reading {read} of {sum(final.values())} actions"
+        )
 
 
 def _check(deadline: float, cluster: Cluster, producer: ActionFeed, log: GamesLog) -> None:
@@ -492,6 +551,12 @@ def main(argv: list[str] | None = None) -> int:
         help="all: SIGKILL every process at once; one: only process 0, the others exit alone; "
         "in-turn: one after the other, each reaped first",
     )
+    parser.add_argument(
+        "--writers",
+        type=int,
+        default=1,
+        help="producers sharing the feed, each player's actions through one of them",
+    )
     parser.add_argument("--keep", type=Path, help="keep logs and the recovery store here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="moba-soak-") as tmp:
@@ -513,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
                 rate=args.rate,
                 timeout_s=3600,
                 kill_mode=args.kill_mode,
+                writers=args.writers,
                 say=lambda line: print(line, flush=True),
             )
     print(report.summary())
