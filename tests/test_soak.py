@@ -32,8 +32,17 @@ pytestmark = pytest.mark.slow
 
 
 def test_sigkill_at_random_four_times_with_four_workers(settings, tmp_path) -> None:
+    """Four producers feed, as players' clients do: each partition has several writers."""
     report = run_soak(
-        settings, tmp_path, games=60, actions=6000, kills=4, workers=4, seed=11, rate=170
+        settings,
+        tmp_path,
+        games=60,
+        actions=6000,
+        kills=4,
+        workers=4,
+        seed=11,
+        rate=170,
+        writers=4,
     )
 
     print(report.summary())
