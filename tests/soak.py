@@ -378,7 +378,11 @@ def run_soak(
 
 
 def logged_actions(settings: Settings, count: int) -> dict[int, list[Action]]:
-    """Each game's actions in the order its `actions` partition holds them: the order applied."""
+    """Each game's actions in the order its `actions` partition holds them: the order applied.
+
+    Read once the feed has finished: no producer writes meanwhile, so no fetch can skip
+    a batch still being stored (dataflows/gaps.py) and a plain reader sees all.
+    """
     messages = read_topic(settings, settings.actions_topic, lambda got: len(got) >= count)
     by_game: dict[int, list[Action]] = {}
     for msg in sorted(messages, key=lambda m: (m.partition, m.offset)):
