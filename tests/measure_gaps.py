@@ -68,6 +68,7 @@ class PlainReader(threading.Thread):
     def __init__(self, settings: Settings) -> None:
         super().__init__(daemon=True)
         self.values: list[bytes] = []
+        self.last_offset = -1
         self.stop = threading.Event()
         self._consumer = Consumer(consumer_config(settings))
         self._consumer.assign([TopicPartition(settings.actions_topic, 0, 0)])
@@ -77,6 +78,7 @@ class PlainReader(threading.Thread):
             for msg in self._consumer.consume(1000, 0.05):
                 if msg.error() is None:
                     self.values.append(msg.value())
+                    self.last_offset = msg.offset()
         self._consumer.close()
 
 
@@ -123,10 +125,11 @@ def one_round(settings: Settings, writers: int, messages: int, rate: float) -> G
     plain.start()
     source.start()
     total = write_concurrently(settings, writers, messages, rate)
-    deadline = time.monotonic() + 30
-    while len(source.values) < total and time.monotonic() < deadline:
+    deadline = time.monotonic() + 30  # both readers at the log's last offset, or give up
+    while time.monotonic() < deadline and not (
+        plain.last_offset == total - 1 and source.offsets and source.offsets[-1] == total - 1
+    ):
         time.sleep(0.05)
-    time.sleep(0.5)  # let the plain reader catch up too
     plain.stop.set()
     source.stop.set()
     plain.join()
