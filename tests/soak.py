@@ -10,6 +10,7 @@ read back from `games` must equal folding the game's actions up to its version.
 """
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -405,9 +406,11 @@ def _check_progress(
             f"game {g} at {got} of {want}" for g, (got, want) in list(short.items())[:5]
         )
         read = sum(stored_offsets(settings.recovery_dir).values())
+        first = next(iter(short))
         raise AssertionError(
             f"no new state for {stall_s:.0f} s, {len(short)} games short ({shown}); "
-            f"the flow has committed reading {read} of {sum(final.values())} actions"
+            f"the flow has committed reading {read} of {sum(final.values())} actions; "
+            + explain_stall(settings, first, final[first])
         )
 
 
@@ -461,24 +464,52 @@ class MissingVersions(AssertionError):
 
 def versions_in_log(settings: Settings, game: int, versions: list[int]) -> set[int]:
     """Which of `versions` of `game` its `games` partition holds, read anew from offset 0."""
-    wanted, found = set(versions), set()
-    consumer = Consumer(consumer_config(settings, **{"enable.partition.eof": True}))
     partition = partition_for(game, settings.partitions)
-    consumer.assign([TopicPartition(settings.games_topic, partition, 0)])
+    found = set()
+    for _offset, value in read_partition(settings, settings.games_topic, partition):
+        head = json.loads(value)
+        if head["game_id"] == game and head["version"] in versions:
+            found.add(head["version"])
+    return found
+
+
+def read_partition(settings: Settings, topic: str, partition: int) -> list[tuple[int, bytes]]:
+    """Every `(offset, value)` of one partition, from offset 0 to its end at the time of reading."""
+    consumer = Consumer(consumer_config(settings, **{"enable.partition.eof": True}))
+    consumer.assign([TopicPartition(topic, partition, 0)])
+    messages: list[tuple[int, bytes]] = []
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline:
             for msg in consumer.consume(10_000, 1.0):
-                if msg.error() is not None:
-                    if msg.error().code() == KafkaError._PARTITION_EOF:
-                        return found
-                    continue
-                head = json.loads(msg.value())
-                if head["game_id"] == game and head["version"] in wanted:
-                    found.add(head["version"])
+                error = msg.error()
+                if error is None:
+                    messages.append((msg.offset(), msg.value()))
+                elif error.code() == KafkaError._PARTITION_EOF:
+                    return messages
     finally:
         consumer.close()
-    return found
+    raise AssertionError(f"{topic}[{partition}] not read to its end in 60 s")
+
+
+def explain_stall(settings: Settings, game: int, expected: int) -> str:
+    """Where a game that stopped short lost its way: its actions, or its states, read anew."""
+    partition = partition_for(game, settings.partitions)
+    actions = read_partition(settings, settings.actions_topic, partition)
+    offsets = [offset for offset, _ in actions]
+    holes = [(a + 1, b - 1) for a, b in itertools.pairwise(offsets) if b != a + 1]
+    mine = [offset for offset, value in actions if decode_action(value).game_id == game]
+    states = [
+        json.loads(value) for _, value in read_partition(settings, settings.games_topic, partition)
+    ]
+    versions = {state["version"] for state in states if state["game_id"] == game}
+    missing = sorted(set(range(1, expected + 1)) - versions)
+    return (
+        f"game {game}: actions[{partition}] holds {len(mine)} of its {expected} actions "
+        f"({len(actions)} messages, offsets {offsets[0] if offsets else '-'} to "
+        f"{offsets[-1] if offsets else '-'}, holes {holes[:5] or 'none'}); "
+        f"games[{partition}] lacks versions {missing[:10] or 'none'}"
+    )
 
 
 def _outcomes(
