@@ -31,6 +31,7 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from client.strategy import choose
 from dataflows import launch
+from dataflows.records import REASON_HEADER, SOURCE_HEADER
 from dataflows.recovery import stored_offsets
 from domain.models import Action, GameState, Join, Move, Throw
 from domain.rules import new_game, next_state
@@ -45,7 +46,7 @@ from infra.kafka import (
     producer_config,
 )
 from infra.settings import Settings
-from tests.kafka_helpers import Dataflow, read_topic
+from tests.kafka_helpers import Dataflow, Message, read_topic
 
 DIRECTIONS = ("up", "down", "left", "right")
 
@@ -466,25 +467,28 @@ def versions_in_log(settings: Settings, game: int, versions: list[int]) -> set[i
     """Which of `versions` of `game` its `games` partition holds, read anew from offset 0."""
     partition = partition_for(game, settings.partitions)
     found = set()
-    for _offset, value in read_partition(settings, settings.games_topic, partition):
-        head = json.loads(value)
+    for msg in read_partition(settings, settings.games_topic, partition):
+        head = json.loads(msg.value)
         if head["game_id"] == game and head["version"] in versions:
             found.add(head["version"])
     return found
 
 
-def read_partition(settings: Settings, topic: str, partition: int) -> list[tuple[int, bytes]]:
-    """Every `(offset, value)` of one partition, from offset 0 to its end at the time of reading."""
+def read_partition(settings: Settings, topic: str, partition: int) -> list[Message]:
+    """Every message of one partition, from offset 0 to its end at the time of reading."""
     consumer = Consumer(consumer_config(settings, **{"enable.partition.eof": True}))
     consumer.assign([TopicPartition(topic, partition, 0)])
-    messages: list[tuple[int, bytes]] = []
+    messages: list[Message] = []
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline:
             for msg in consumer.consume(10_000, 1.0):
                 error = msg.error()
                 if error is None:
-                    messages.append((msg.offset(), msg.value()))
+                    headers = dict(msg.headers() or [])
+                    messages.append(
+                        Message(partition, msg.offset(), msg.key(), msg.value(), headers)
+                    )
                 elif error.code() == KafkaError._PARTITION_EOF:
                     return messages
     finally:
@@ -496,19 +500,25 @@ def explain_stall(settings: Settings, game: int, expected: int) -> str:
     """Where a game that stopped short lost its way: its actions, or its states, read anew."""
     partition = partition_for(game, settings.partitions)
     actions = read_partition(settings, settings.actions_topic, partition)
-    offsets = [offset for offset, _ in actions]
+    offsets = [msg.offset for msg in actions]
     holes = [(a + 1, b - 1) for a, b in itertools.pairwise(offsets) if b != a + 1]
-    mine = [offset for offset, value in actions if decode_action(value).game_id == game]
+    mine = [msg.offset for msg in actions if decode_action(msg.value).game_id == game]
     states = [
-        json.loads(value) for _, value in read_partition(settings, settings.games_topic, partition)
+        json.loads(m.value) for m in read_partition(settings, settings.games_topic, partition)
+    ]
+    dead = [
+        f"{m.headers.get(REASON_HEADER, b'?').decode()} {m.headers.get(SOURCE_HEADER, b'').decode()}"
+        for m in read_partition(settings, settings.dlq_topic, partition)
     ]
     versions = {state["version"] for state in states if state["game_id"] == game}
     missing = sorted(set(range(1, expected + 1)) - versions)
     return (
         f"game {game}: actions[{partition}] holds {len(mine)} of its {expected} actions "
+        f"(the last at offsets {mine[-3:]}) "
         f"({len(actions)} messages, offsets {offsets[0] if offsets else '-'} to "
         f"{offsets[-1] if offsets else '-'}, holes {holes[:5] or 'none'}); "
-        f"games[{partition}] lacks versions {missing[:10] or 'none'}"
+        f"games[{partition}] lacks versions {missing[:10] or 'none'}; "
+        f"actions.dlq[{partition}] holds {len(dead)}: {dead[:10]}"
     )
 
 
