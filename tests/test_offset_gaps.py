@@ -1,5 +1,6 @@
 """The source reads every offset: a gap in a fetch is read again until it fills, or read past once real."""
 
+import random
 import time
 from pathlib import Path
 
@@ -107,3 +108,44 @@ def test_a_real_gap_is_read_past_after_the_grace_with_nothing_lost(
     assert waited >= 0.3  # read again for the grace before reading on
     assert part.snapshot() == 7
     assert "offsets 3 to 3 still missing after 0.3 s; reading on from 4" in caplog.text
+
+
+class JumpyGuard(GapGuard):
+    """A guard that, now and then, has the source seek back to the offset it expects anyway."""
+
+    def __init__(self, grace_s: float) -> None:
+        super().__init__(grace_s)
+        self._rng = random.Random(7)
+        self.forced = 0
+
+    def admit(self, partition: int, offset: int, now: float) -> Verdict:
+        if offset == self.next_offset(partition) and self._rng.random() < 0.05:
+            self.forced += 1
+            return Verdict.REREAD
+        return super().admit(partition, offset, now)
+
+
+@pytest.mark.slow
+def test_reading_again_after_a_seek_loses_repeats_and_reorders_nothing(
+    broker: EmbeddedBroker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The re-read path on the real broker, forced at random: every offset once, in order."""
+    settings = fresh_settings(broker.bootstrap_servers, tmp_path)  # 4 partitions
+    produce_raw(settings, [(i % 4, f"m{i}".encode()) for i in range(8000)])
+    guards: list[JumpyGuard] = []
+
+    def jumpy(grace_s: float) -> JumpyGuard:
+        guards.append(JumpyGuard(grace_s))
+        return guards[-1]
+
+    monkeypatch.setattr("dataflows.kafka.GapGuard", jumpy)
+    source = ActionsSource(consumer_config(settings), settings.actions_topic, 4)
+    parts = {p: source.build_part("gaps", str(p), None) for p in range(4)}
+    offsets: dict[int, list[int]] = {p: [] for p in parts}
+    deadline = time.monotonic() + 60
+    while sum(map(len, offsets.values())) < 8000 and time.monotonic() < deadline:
+        for p, part in parts.items():
+            offsets[p].extend(m.offset for m in part.next_batch())
+
+    assert all(offsets[p] == list(range(2000)) for p in parts)
+    assert sum(guard.forced for guard in guards) > 100
