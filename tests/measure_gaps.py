@@ -17,13 +17,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 
 from dataflows.kafka import ActionsSource
 from infra.broker import EmbeddedBroker, free_port
 from infra.kafka import consumer_config, produce_patiently, producer_config
 from infra.settings import Settings
 from tests.kafka_helpers import fresh_settings
+from tests.soak import read_partition
 
 
 @dataclass(frozen=True)
@@ -102,23 +103,6 @@ class SourceReader(threading.Thread):
                 time.sleep(0.001)  # bytewax's own pacing between empty polls
 
 
-def read_log(settings: Settings) -> list[bytes]:
-    """Partition 0 of `actions` from offset 0 to its end, after the writers are done."""
-    consumer = Consumer(consumer_config(settings, **{"enable.partition.eof": True}))
-    consumer.assign([TopicPartition(settings.actions_topic, 0, 0)])
-    values: list[bytes] = []
-    try:
-        while True:
-            for msg in consumer.consume(10_000, 5.0):
-                error = msg.error()
-                if error is None:
-                    values.append(msg.value())
-                elif error.code() == KafkaError._PARTITION_EOF:
-                    return values
-    finally:
-        consumer.close()
-
-
 def one_round(settings: Settings, writers: int, messages: int, rate: float) -> GapRound:
     """Write concurrently while both readers follow; compare each with the whole log."""
     plain, source = PlainReader(settings), SourceReader(settings)
@@ -134,7 +118,7 @@ def one_round(settings: Settings, writers: int, messages: int, rate: float) -> G
     source.stop.set()
     plain.join()
     source.join()
-    log = read_log(settings)
+    log = [msg.value for msg in read_partition(settings, settings.actions_topic, 0)]
     assert len(log) == len(set(log)) == total, "the log itself lacks or repeats messages"
     in_log = set(log)
     return GapRound(
