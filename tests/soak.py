@@ -35,7 +35,7 @@ from dataflows.records import REASON_HEADER, SOURCE_HEADER
 from dataflows.recovery import stored_offsets
 from domain.models import Action, GameState, Join, Move, Throw
 from domain.rules import new_game, next_state
-from domain.wire import decode_action, decode_state, encode_action
+from domain.wire import InvalidMessage, decode_action, decode_state, encode_action
 from infra.broker import EmbeddedBroker, free_port
 from infra.kafka import (
     consumer_config,
@@ -502,7 +502,8 @@ def explain_stall(settings: Settings, game: int, expected: int) -> str:
     actions = read_partition(settings, settings.actions_topic, partition)
     offsets = [msg.offset for msg in actions]
     holes = [(a + 1, b - 1) for a, b in itertools.pairwise(offsets) if b != a + 1]
-    mine = [msg.offset for msg in actions if decode_action(msg.value).game_id == game]
+    games_of = [_game_of(msg.value) for msg in actions]
+    mine = [msg.offset for msg, g in zip(actions, games_of, strict=True) if g == game]
     states = [
         json.loads(m.value) for m in read_partition(settings, settings.games_topic, partition)
     ]
@@ -513,13 +514,21 @@ def explain_stall(settings: Settings, game: int, expected: int) -> str:
     versions = {state["version"] for state in states if state["game_id"] == game}
     missing = sorted(set(range(1, expected + 1)) - versions)
     return (
-        f"game {game}: actions[{partition}] holds {len(mine)} of its {expected} actions "
-        f"(the last at offsets {mine[-3:]}) "
-        f"({len(actions)} messages, offsets {offsets[0] if offsets else '-'} to "
-        f"{offsets[-1] if offsets else '-'}, holes {holes[:5] or 'none'}); "
+        f"game {game}: actions[{partition}] holds {len(mine)} of its {expected} actions, "
+        f"the last at offsets {mine[-3:]}; the partition has {len(actions)} messages "
+        f"({games_of.count(None)} not actions), offsets {offsets[0] if offsets else '-'} to "
+        f"{offsets[-1] if offsets else '-'}, holes {holes[:5] or 'none'}; "
         f"games[{partition}] lacks versions {missing[:10] or 'none'}; "
         f"actions.dlq[{partition}] holds {len(dead)}: {dead[:10]}"
     )
+
+
+def _game_of(value: bytes | None) -> int | None:
+    """The game an `actions` message is for, or None if it is not an action at all."""
+    try:
+        return decode_action(value).game_id
+    except InvalidMessage:
+        return None
 
 
 def _outcomes(
