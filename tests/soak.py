@@ -46,7 +46,7 @@ from infra.kafka import (
     producer_config,
 )
 from infra.settings import Settings
-from tests.kafka_helpers import Dataflow, Message, read_topic
+from tests.kafka_helpers import Dataflow, Message
 
 DIRECTIONS = ("up", "down", "left", "right")
 
@@ -366,7 +366,7 @@ def run_soak(
         cluster.kill()
         log.close()
     report.elapsed_s = time.monotonic() - started
-    by_game = logged_actions(settings, len(script))
+    by_game = logged_actions(settings)
     assert {g: len(a) for g, a in by_game.items()} == final, "actions lost on the way in"
     try:
         verify(by_game, log.messages, report)
@@ -379,17 +379,17 @@ def run_soak(
     return report
 
 
-def logged_actions(settings: Settings, count: int) -> dict[int, list[Action]]:
+def logged_actions(settings: Settings) -> dict[int, list[Action]]:
     """Each game's actions in the order its `actions` partition holds them: the order applied.
 
     Read once the feed has finished: no producer writes meanwhile, so no fetch can skip
     a batch still being stored (dataflows/gaps.py) and a plain reader sees all.
     """
-    messages = read_topic(settings, settings.actions_topic, lambda got: len(got) >= count)
     by_game: dict[int, list[Action]] = {}
-    for msg in sorted(messages, key=lambda m: (m.partition, m.offset)):
-        action = decode_action(msg.value)
-        by_game.setdefault(action.game_id, []).append(action)
+    for partition in range(settings.partitions):
+        for msg in read_partition(settings, settings.actions_topic, partition):
+            action = decode_action(msg.value)
+            by_game.setdefault(action.game_id, []).append(action)
     return by_game
 
 
