@@ -407,11 +407,10 @@ def _check_progress(
             f"game {g} at {got} of {want}" for g, (got, want) in list(short.items())[:5]
         )
         read = sum(stored_offsets(settings.recovery_dir).values())
-        first = next(iter(short))
         raise AssertionError(
             f"no new state for {stall_s:.0f} s, {len(short)} games short ({shown}); "
             f"the flow has committed reading {read} of {sum(final.values())} actions; "
-            + explain_stall(settings, first, final[first])
+            + explain_stall(settings, {g: want for g, (_, want) in short.items()})
         )
 
 
@@ -496,39 +495,61 @@ def read_partition(settings: Settings, topic: str, partition: int) -> list[Messa
     raise AssertionError(f"{topic}[{partition}] not read to its end in 60 s")
 
 
-def explain_stall(settings: Settings, game: int, expected: int) -> str:
-    """Where a game that stopped short lost its way: its actions, or its states, read anew."""
-    partition = partition_for(game, settings.partitions)
+def explain_stall(settings: Settings, short: dict[int, int]) -> str:
+    """Where games that stopped short lost their way, from fresh reads of the first one's partition.
+
+    `short` maps each short game to its number of actions. Per game of that partition:
+    the offset of the first action whose state is missing or differs from the fold (the
+    action the flow did not apply); beside them the partition's offset holes, messages
+    that are not actions, and dead letters with the offset they came from. A dead letter
+    there means the flow refused what the log holds; none means the flow lost it.
+    """
+    partition = partition_for(next(iter(short)), settings.partitions)
     actions = read_partition(settings, settings.actions_topic, partition)
     offsets = [msg.offset for msg in actions]
     holes = [(a + 1, b - 1) for a, b in itertools.pairwise(offsets) if b != a + 1]
-    games_of = [_game_of(msg.value) for msg in actions]
-    mine = [msg.offset for msg, g in zip(actions, games_of, strict=True) if g == game]
-    states = [
-        json.loads(m.value) for m in read_partition(settings, settings.games_topic, partition)
-    ]
+    logged: dict[int, list[tuple[int, Action]]] = {}
+    strangers = 0
+    for msg in actions:
+        try:
+            action = decode_action(msg.value)
+        except InvalidMessage:
+            strangers += 1
+            continue
+        logged.setdefault(action.game_id, []).append((msg.offset, action))
+    states: dict[tuple[int, int], bytes] = {}
+    for msg in read_partition(settings, settings.games_topic, partition):
+        if msg.value is not None:  # the sink never writes a null state; be plain if it did
+            head = json.loads(msg.value)
+            states.setdefault((head["game_id"], head["version"]), msg.value)
+    skipped = {
+        game: _first_unapplied(game, logged.get(game, []), states)
+        for game in short
+        if partition_for(game, settings.partitions) == partition
+    }
     dead = [
         f"{m.headers.get(REASON_HEADER, b'?').decode()} {m.headers.get(SOURCE_HEADER, b'').decode()}"
         for m in read_partition(settings, settings.dlq_topic, partition)
     ]
-    versions = {state["version"] for state in states if state["game_id"] == game}
-    missing = sorted(set(range(1, expected + 1)) - versions)
     return (
-        f"game {game}: actions[{partition}] holds {len(mine)} of its {expected} actions, "
-        f"the last at offsets {mine[-3:]}; the partition has {len(actions)} messages "
-        f"({games_of.count(None)} not actions), offsets {offsets[0] if offsets else '-'} to "
-        f"{offsets[-1] if offsets else '-'}, holes {holes[:5] or 'none'}; "
-        f"games[{partition}] lacks versions {missing[:10] or 'none'}; "
-        f"actions.dlq[{partition}] holds {len(dead)}: {dead[:10]}"
+        f"actions[{partition}]: {len(actions)} messages, offsets "
+        f"{offsets[0] if offsets else '-'} to {offsets[-1] if offsets else '-'}, holes "
+        f"{holes[:5] or 'none'}, {strangers} not actions; first unapplied action (offset) per "
+        f"short game: {skipped}; actions.dlq[{partition}] holds {len(dead)}: {dead[:10]}"
     )
 
 
-def _game_of(value: bytes | None) -> int | None:
-    """The game an `actions` message is for, or None if it is not an action at all."""
-    try:
-        return decode_action(value).game_id
-    except InvalidMessage:
-        return None
+def _first_unapplied(
+    game: int, logged: list[tuple[int, Action]], states: dict[tuple[int, int], bytes]
+) -> int | None:
+    """Offset of the first of the game's actions whose state is not on `games` as the fold says."""
+    state = new_game(game)
+    for version, (offset, action) in enumerate(logged, start=1):
+        state = next_state(state, action)
+        got = states.get((game, version))
+        if got is None or decode_state(got) != state:
+            return offset
+    return None
 
 
 def _outcomes(

@@ -11,17 +11,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from confluent_kafka import Producer
 
 from domain.models import Action
 from domain.rules import new_game, next_state
-from domain.wire import decode_state
+from domain.wire import decode_state, encode_state
 from infra.broker import EmbeddedBroker, free_port
+from infra.kafka import partition_for, producer_config
 from infra.settings import Settings
+from tests.kafka_helpers import produce_actions, produce_raw
 from tests.soak import (
     ActionFeed,
     Cluster,
     GamesLog,
     SoakReport,
+    explain_stall,
     realistic_games,
     run_soak,
     soak_settings,
@@ -162,3 +166,25 @@ def test_a_frozen_broker_stalls_everything_and_then_everything_resumes(
         for action, value in zip(games[game], values, strict=True):
             state = next_state(state, action)
             assert decode_state(value) == state, (game, state.version)
+
+
+def test_a_stall_is_explained_by_the_action_not_applied(settings) -> None:
+    """The explanation names the offset of the first action whose state is not on `games`."""
+    game = 7
+    actions = realistic_games(1, 6, seed=3, first_id=game)
+    partition = partition_for(game, settings.partitions)
+    produce_raw(settings, [(partition, b"not an action")])  # offset 0
+    produce_actions(settings, actions)  # offsets 1 to 6
+    producer = Producer(producer_config(settings))
+    state = new_game(game)
+    for version, action in enumerate(actions, start=1):
+        state = next_state(state, action)
+        if version != 4:  # as if the action at offset 4 had been lost
+            producer.produce(settings.games_topic, encode_state(state), partition=partition)
+    assert producer.flush(30) == 0
+
+    explanation = explain_stall(settings, {game: 6})
+
+    assert "7 messages, offsets 0 to 6, holes none, 1 not actions" in explanation
+    assert "first unapplied action (offset) per short game: {7: 4}" in explanation
+    assert f"actions.dlq[{partition}] holds 0" in explanation
