@@ -26,12 +26,14 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from client.strategy import choose
 from dataflows import launch
-from dataflows.records import REASON_HEADER, SOURCE_HEADER
+from dataflows.kafka import ActionsSource
+from dataflows.records import REASON_HEADER, SOURCE_HEADER, Inbound
 from dataflows.recovery import stored_offsets
 from domain.models import Action, GameState, Join, Move, Throw
 from domain.rules import new_game, next_state
@@ -207,7 +209,7 @@ class ActionFeed:
     With `writers` > 1, each player's actions go through one of that many producers
     (each its own connection, as each player's client is), so several producers append
     to every partition at once and a game's actions may land in another order than
-    `actions` lists them: the oracle is then the order the log holds (`logged_actions`).
+    `actions` lists them: the oracle is then the order the log holds (`in_log_order`).
     """
 
     def __init__(
@@ -225,6 +227,7 @@ class ActionFeed:
         self.writers = writers
         self.sent = 0
         self.error: BaseException | None = None
+        self.failures: list[str] = []  # deliveries the broker refused: those actions are not in
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -235,6 +238,8 @@ class ActionFeed:
     def done(self) -> bool:
         if self.error is not None:
             raise self.error
+        if self.failures:
+            raise AssertionError(f"{len(self.failures)} actions not delivered: {self.failures[:3]}")
         return not self._thread.is_alive()
 
     def stop(self) -> None:
@@ -242,7 +247,9 @@ class ActionFeed:
 
     def _run(self) -> None:
         try:
-            config = producer_config(self.settings, **{"linger.ms": self.linger_ms})
+            config = producer_config(
+                self.settings, **{"linger.ms": self.linger_ms, "on_delivery": self._delivered}
+            )
             producers = [Producer(config) for _ in range(self.writers)]
             started = time.monotonic()
             for i, action in enumerate(self.actions):
@@ -261,6 +268,81 @@ class ActionFeed:
                 raise RuntimeError("actions not delivered within 120 s")
         except BaseException as err:
             self.error = err
+
+    def _delivered(self, err: KafkaError | None, msg: Any) -> None:
+        if err is not None:
+            self.failures.append(f"{msg.topic()}[{msg.partition()}]: {err}")
+
+
+class SourceWitness:
+    """The dataflow's own source, run beside it in a thread: what a live reader of `actions` gets.
+
+    It records each message's offset and a checksum of its bytes. Set against a fresh
+    read of the log once the feed is done, it tells a broker that served a live reader
+    something else (other bytes, or offsets passed over) from a flow that lost what its
+    source read: the flow and the witness read the same way, through `ActionsSource`.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.seen: dict[int, dict[int, int]] = {p: {} for p in range(settings.partitions)}
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "SourceWitness":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        settings = self.settings
+        try:
+            source = ActionsSource(
+                consumer_config(settings), settings.actions_topic, settings.partitions
+            )
+            parts = {p: source.build_part("witness", str(p), None) for p in self.seen}
+            while not self._stop.is_set():
+                got = 0
+                for p, part in parts.items():
+                    for item in part.next_batch():
+                        if isinstance(item, Inbound):
+                            self.seen[p].setdefault(item.offset, zlib.crc32(item.value or b""))
+                            got += 1
+                if not got:
+                    self._stop.wait(0.005)  # nothing fetched yet: poll again shortly
+        except BaseException as err:
+            self.error = err
+
+    def read(self) -> int:
+        return sum(len(offsets) for offsets in self.seen.values())
+
+    def catch_up(self, total: int, timeout_s: float = 30.0) -> None:
+        """Wait until the witness has read `total` messages (the log's), then stop it."""
+        deadline = time.monotonic() + timeout_s
+        while self.read() < total and self.error is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # the witness's thread is reading
+        self.stop()
+
+    def disagreement(self, partition: int, logged: list[Message]) -> str | None:
+        """How what the witness read live of `partition` differs from `logged`, a fresh read."""
+        if self.error is not None:
+            return f"the witness failed: {self.error!r}"
+        seen = dict(self.seen[partition])
+        held = {m.offset: zlib.crc32(m.value or b"") for m in logged}
+        unseen = sorted(set(held) - set(seen))
+        unheld = sorted(set(seen) - set(held))
+        other = sorted(o for o in set(seen) & set(held) if seen[o] != held[o])
+        if not (unseen or unheld or other):
+            return None
+        return (
+            f"the witness read {len(seen)} messages live: {len(unseen)} the log holds it never got "
+            f"{unseen[:10]}, {len(unheld)} the log does not hold {unheld[:10]}, "
+            f"{len(other)} with other bytes {other[:10]}"
+        )
 
 
 @dataclass
@@ -336,6 +418,7 @@ def run_soak(
     log = GamesLog(settings)
     cluster = Cluster(settings, log_dir, workers, processes)
     producer = ActionFeed(settings, script, rate, writers=writers)
+    witness = SourceWitness(settings).start()
     started = time.monotonic()
     try:
         cluster.start()
@@ -359,15 +442,21 @@ def run_soak(
         while not (producer.done() and log.reached(final)):
             _check(deadline, cluster, producer, log)
             if producer.done():
-                _check_progress(settings, log, final)
+                _check_progress(settings, log, final, witness)
         cluster.assert_running()
+        witness.catch_up(sum(final.values()))
     finally:
         producer.stop()
+        witness.stop()
         cluster.kill()
         log.close()
     report.elapsed_s = time.monotonic() - started
-    by_game = logged_actions(settings)
+    logged = actions_log(settings)
+    by_game = in_log_order(logged)
     assert {g: len(a) for g, a in by_game.items()} == final, "actions lost on the way in"
+    for partition, messages in logged.items():
+        said = witness.disagreement(partition, messages)
+        assert said is None, f"actions[{partition}]: {said}"
     try:
         verify(by_game, log.messages, report)
     except MissingVersions as err:
@@ -379,22 +468,34 @@ def run_soak(
     return report
 
 
-def logged_actions(settings: Settings) -> dict[int, list[Action]]:
-    """Each game's actions in the order its `actions` partition holds them: the order applied.
+def actions_log(settings: Settings) -> dict[int, list[Message]]:
+    """Every partition of `actions`, read anew from offset 0.
 
     Read once the feed has finished: no producer writes meanwhile, so no fetch can skip
     a batch still being stored (dataflows/gaps.py) and a plain reader sees all.
     """
+    return {
+        partition: read_partition(settings, settings.actions_topic, partition)
+        for partition in range(settings.partitions)
+    }
+
+
+def in_log_order(log: dict[int, list[Message]]) -> dict[int, list[Action]]:
+    """Each game's actions in the order its partition holds them: the order they are applied."""
     by_game: dict[int, list[Action]] = {}
-    for partition in range(settings.partitions):
-        for msg in read_partition(settings, settings.actions_topic, partition):
+    for messages in log.values():
+        for msg in messages:
             action = decode_action(msg.value)
             by_game.setdefault(action.game_id, []).append(action)
     return by_game
 
 
 def _check_progress(
-    settings: Settings, log: GamesLog, final: dict[int, int], stall_s: float = 60.0
+    settings: Settings,
+    log: GamesLog,
+    final: dict[int, int],
+    witness: "SourceWitness | None" = None,
+    stall_s: float = 60.0,
 ) -> None:
     """Once all actions are in, states must keep coming until every game is at its end.
 
@@ -410,7 +511,7 @@ def _check_progress(
         raise AssertionError(
             f"no new state for {stall_s:.0f} s, {len(short)} games short ({shown}); "
             f"the flow has committed reading {read} of {sum(final.values())} actions; "
-            + explain_stall(settings, {g: want for g, (_, want) in short.items()})
+            + explain_stall(settings, {g: want for g, (_, want) in short.items()}, witness)
         )
 
 
@@ -495,7 +596,9 @@ def read_partition(settings: Settings, topic: str, partition: int) -> list[Messa
     raise AssertionError(f"{topic}[{partition}] not read to its end in 60 s")
 
 
-def explain_stall(settings: Settings, short: dict[int, int]) -> str:
+def explain_stall(
+    settings: Settings, short: dict[int, int], witness: SourceWitness | None = None
+) -> str:
     """Where games that stopped short lost their way, from fresh reads of the first one's partition.
 
     `short` maps each short game to its number of actions. Per game of that partition:
@@ -531,11 +634,17 @@ def explain_stall(settings: Settings, short: dict[int, int]) -> str:
         f"{m.headers.get(REASON_HEADER, b'?').decode()} {m.headers.get(SOURCE_HEADER, b'').decode()}"
         for m in read_partition(settings, settings.dlq_topic, partition)
     ]
+    live = ""
+    if witness is not None:
+        witness.stop()
+        same = f"the witness read the same {len(actions)} messages live"
+        live = "; " + (witness.disagreement(partition, actions) or same)
     return (
         f"actions[{partition}]: {len(actions)} messages, offsets "
         f"{offsets[0] if offsets else '-'} to {offsets[-1] if offsets else '-'}, holes "
         f"{holes[:5] or 'none'}, {strangers} not actions; first unapplied action (offset) per "
         f"short game: {skipped}; actions.dlq[{partition}] holds {len(dead)}: {dead[:10]}"
+        f"{live}"
     )
 
 

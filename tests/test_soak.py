@@ -8,6 +8,7 @@ import signal
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,9 @@ from tests.soak import (
     Cluster,
     GamesLog,
     SoakReport,
+    SourceWitness,
     explain_stall,
+    read_partition,
     realistic_games,
     run_soak,
     soak_settings,
@@ -169,9 +172,11 @@ def test_a_frozen_broker_stalls_everything_and_then_everything_resumes(
 
 
 def test_a_stall_is_explained_by_the_action_not_applied(settings) -> None:
-    """The explanation names the offset of the first action whose state is not on `games`."""
+    """The explanation names the offset of the first action whose state is not on `games`,
+    and says whether a live reader (the witness) got what the log holds."""
     game = 7
     actions = realistic_games(1, 6, seed=3, first_id=game)
+    witness = SourceWitness(settings).start()
     partition = partition_for(game, settings.partitions)
     produce_raw(settings, [(partition, b"not an action")])  # offset 0
     produce_actions(settings, actions)  # offsets 1 to 6
@@ -182,9 +187,17 @@ def test_a_stall_is_explained_by_the_action_not_applied(settings) -> None:
         if version != 4:  # as if the action at offset 4 had been lost
             producer.produce(settings.games_topic, encode_state(state), partition=partition)
     assert producer.flush(30) == 0
+    witness.catch_up(7)
 
-    explanation = explain_stall(settings, {game: 6})
+    explanation = explain_stall(settings, {game: 6}, witness)
 
     assert "7 messages, offsets 0 to 6, holes none, 1 not actions" in explanation
     assert "first unapplied action (offset) per short game: {7: 4}" in explanation
     assert f"actions.dlq[{partition}] holds 0" in explanation
+    assert "the witness read the same 7 messages live" in explanation
+    logged = read_partition(settings, settings.actions_topic, partition)
+    tampered = [*logged[:3], replace(logged[3], value=b"other bytes"), *logged[5:]]
+    assert witness.disagreement(partition, tampered) == (
+        "the witness read 7 messages live: 0 the log holds it never got [], "
+        "1 the log does not hold [4], 1 with other bytes [3]"
+    )
