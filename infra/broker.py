@@ -6,6 +6,7 @@ runs on Apache Kafka (docker-compose.yml); this is for laptops, tests and demos.
 
 import logging
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -17,10 +18,34 @@ from confluent_kafka.admin import AdminClient
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as sock:
+    """A TCP port nothing listens on right now, below the range the kernel lends to clients.
+
+    The port is bound later by another process (a broker, a dataflow's -a address). A
+    port the kernel picks (bind to 0) comes from its ephemeral range, which every
+    outgoing connection also draws its local port from: on a busy machine a Kafka
+    client's connection can take it in between ("Address already in use"). Ports just
+    below that range are handed out only to whoever asks for them by number.
+    """
+    low = _ephemeral_low()
+    for _ in range(100):
+        port = random.randrange(max(1024, low - 16_384), low)
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue  # taken: try another
+            return port
+    with socket.socket() as sock:  # a crowded range: let the kernel choose
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def _ephemeral_low(default: int = 32768) -> int:
+    """The first port of the kernel's ephemeral range (Linux's; `default`, Linux's own, elsewhere)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return default
 
 
 def broker_binary() -> str:
