@@ -89,6 +89,16 @@ def topic_partitions(settings: Settings) -> dict[str, int]:
     }
 
 
+def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
+    """Topic settings beyond the broker's defaults, given when a topic is created.
+
+    `actions` is the event log every game is rebuilt from (a new recovery store reads it
+    from offset 0), so it is never trimmed. `games` and `actions.dlq` keep the broker's
+    retention: `games` can be rebuilt, dead letters are for a person to look at.
+    """
+    return {settings.actions_topic: {"retention.ms": "-1"}}
+
+
 def create_topics(settings: Settings, timeout_s: float = 30.0) -> dict[str, str]:
     """Create the game's topics if missing; returns topic -> "created" | "exists".
 
@@ -97,6 +107,7 @@ def create_topics(settings: Settings, timeout_s: float = 30.0) -> dict[str, str]
     """
     admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})
     wanted = topic_partitions(settings)
+    configs = topic_configs(settings)
     existing = admin.list_topics(timeout=timeout_s).topics
     result: dict[str, str] = {}
     missing = []
@@ -108,7 +119,12 @@ def create_topics(settings: Settings, timeout_s: float = 30.0) -> dict[str, str]
             result[name] = "exists"
         else:
             missing.append(
-                NewTopic(name, num_partitions=count, replication_factor=settings.replication_factor)
+                NewTopic(
+                    name,
+                    num_partitions=count,
+                    replication_factor=settings.replication_factor,
+                    config=configs.get(name, {}),
+                )
             )
     if missing:
         for name, future in admin.create_topics(missing, operation_timeout=timeout_s).items():

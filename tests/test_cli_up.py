@@ -9,6 +9,7 @@ import time
 import httpx
 import psutil
 import pytest
+from confluent_kafka.admin import AdminClient, ConfigResource
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -30,6 +31,19 @@ def test_topics_create_is_idempotent_and_says_what_it_did(settings) -> None:
     assert first.exit_code == 0 and again.exit_code == 0
     assert f"{settings.actions_topic}: exists" in first.output
     assert "fresh-games: created" in again.output
+
+
+def test_the_actions_log_is_never_trimmed(settings) -> None:
+    """A new recovery store rebuilds every game from `actions` offset 0 (dataflows/kafka.py)."""
+    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})
+    topics = [settings.actions_topic, settings.games_topic]
+    futures = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, t) for t in topics])
+    retention = {
+        resource.name: future.result(30).get("retention.ms") for resource, future in futures.items()
+    }
+
+    assert retention[settings.actions_topic].value == "-1"
+    assert retention[settings.games_topic] is None or retention[settings.games_topic].value != "-1"
 
 
 def test_an_unreachable_broker_is_a_message_and_exit_code_not_a_traceback() -> None:
