@@ -359,6 +359,7 @@ class SoakReport:
     distinct_states: int = 0
     resume_s: list[float] = field(default_factory=list)
     elapsed_s: float = 0.0
+    witness_read: int = 0  # actions a live ActionsSource beside the flow read as the log holds them
 
     @property
     def duplicates(self) -> int:
@@ -380,7 +381,8 @@ class SoakReport:
             f"{self.kills} SIGKILLs survived in {self.elapsed_s:.0f} s; "
             f"{self.states_read} states read, {self.distinct_states} distinct, "
             f"{self.duplicates} re-emitted (all byte-identical); "
-            f"first state written after a kill: {stats(self.resume_s)}"
+            f"first state written after a kill: {stats(self.resume_s)}; "
+            f"a live source beside the flow read {self.witness_read} actions, as the log holds them"
         )
 
 
@@ -457,6 +459,7 @@ def run_soak(
     for partition, messages in logged.items():
         said = witness.disagreement(partition, messages)
         assert said is None, f"actions[{partition}]: {said}"
+    report.witness_read = witness.read()
     try:
         verify(by_game, log.messages, report)
     except MissingVersions as err:

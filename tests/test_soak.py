@@ -55,6 +55,7 @@ def test_sigkill_at_random_four_times_with_four_workers(settings, tmp_path) -> N
     print(report.summary())
     assert report.kills == 4
     assert report.distinct_states == 6000
+    assert report.witness_read == 6000  # a live source beside it read the log as it holds
     # a kill after the feed ended and the last epoch committed leaves nothing to replay
     assert report.resume_s
 
