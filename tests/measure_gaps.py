@@ -1,6 +1,7 @@
 """Several producers on one partition, read live: what a plain consumer misses, and what the source does.
 
     python -m tests.measure_gaps [--writers 4] [--messages 3000] [--rate 300] [--repeat 3]
+    python -m tests.measure_gaps --earliest 300 [--writers 4]
 
 Each run starts its own embedded broker and a one-partition topic. `writers` producers
 (each its own connection, as clients are) append `messages` each at `rate`/s, while
@@ -9,15 +10,24 @@ two readers follow the partition live: a plain librdkafka consumer, and the data
 offset 0. It prints, per run, how many messages the log holds, how many each live
 reader missed, and how often the source read a gap again (docs/reliability.md).
 tests/test_offset_gaps.py runs one short round and asserts the source misses nothing.
+
+`--earliest N` measures the other way a reader can start past actions: N times, a new
+10-partition topic gets its first message on every partition from `writers` producers
+at once, and each partition's earliest offset is asked of the broker (what librdkafka's
+OFFSET_BEGINNING resolves to). Tansu answers with the batch it stored first, so it can
+name an offset above 0 while offset 0 is in the log; a new flow starts at offset 0
+instead (dataflows/kafka.py).
 """
 
 import argparse
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from dataflows.kafka import ActionsSource
 from infra.broker import EmbeddedBroker, free_port
@@ -131,13 +141,63 @@ def one_round(settings: Settings, writers: int, messages: int, rate: float) -> G
     )
 
 
+def earliest_above_zero(settings: Settings, writers: int, rounds: int, partitions: int = 10) -> int:
+    """Partitions, of `rounds` x `partitions`, whose earliest offset the broker puts above 0."""
+    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})
+    producers = [Producer(producer_config(settings, **{"linger.ms": 0})) for _ in range(writers)]
+    consumer = Consumer(consumer_config(settings))
+    wrong = 0
+    for _ in range(rounds):
+        topic = f"earliest-{uuid.uuid4().hex[:12]}"
+        admin.create_topics([NewTopic(topic, partitions, 1)])[topic].result(30)
+        for producer in producers:
+            producer.list_topics(topic, timeout=10)
+        barrier = threading.Barrier(writers)
+        threads = [
+            threading.Thread(target=_first_writes, args=(p, topic, partitions, barrier))
+            for p in producers
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for partition in range(partitions):
+            tp = TopicPartition(topic, partition)
+            low, _high = consumer.get_watermark_offsets(tp, timeout=10, cached=False)
+            if low > 0:
+                first = read_partition(settings, topic, partition)[0].offset
+                assert first == 0, f"{topic}[{partition}] starts at {first}"
+                wrong += 1
+    consumer.close()
+    return wrong
+
+
+def _first_writes(
+    producer: Producer, topic: str, partitions: int, barrier: threading.Barrier
+) -> None:
+    barrier.wait()  # every producer's first batches at once
+    for partition in range(partitions):
+        producer.produce(topic, b"first", partition=partition)
+    producer.flush(30)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.measure_gaps", description=__doc__)
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--messages", type=int, default=3000, help="per writer")
     parser.add_argument("--rate", type=float, default=300.0, help="messages/s per writer")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--earliest", type=int, metavar="N", help="measure the earliest offset")
     args = parser.parse_args(argv)
+    if args.earliest:
+        with EmbeddedBroker(port=free_port()) as broker:
+            settings = fresh_settings(broker.bootstrap_servers, Path("."), partitions=1)
+            wrong = earliest_above_zero(settings, args.writers, args.earliest)
+        print(
+            f"{wrong} of {args.earliest * 10} partitions: the broker's earliest offset is above 0 "
+            "while offset 0 is in the log"
+        )
+        return 0
     print("run  in log  plain consumer missed  source missed  repeated  out of order  re-reads")
     for run in range(1, args.repeat + 1):
         with EmbeddedBroker(port=free_port()) as broker:
