@@ -427,8 +427,11 @@ def run_soak(
         report.start_times.append(time.time())
         producer.start()
         while report.kills < kills:
-            # wait for the (re)started flow's first state, then a random while, then kill
-            while log.latest_ms < report.start_times[-1] * 1000:
+            # wait for the (re)started flow's first state, then a random while, then kill;
+            # once every action is applied and committed, a restarted flow writes nothing
+            while log.latest_ms < report.start_times[-1] * 1000 and not (
+                producer.done() and log.reached(final)
+            ):
                 _check(deadline, cluster, producer, log)
             kill_at = time.monotonic() + rng.uniform(*gap_s)
             while time.monotonic() < kill_at:
