@@ -6,7 +6,9 @@ The full run (figures in docs/reliability.md), on its own embedded broker:
     python -m tests.soak --games 200 --actions 50000 --kills 10 --workers 2 --processes 2
 
 tests/test_soak.py runs shorter ones in CI. The oracle is the pure fold: every state
-read back from `games` must equal folding the game's actions up to its version.
+read back from `games` must equal folding the game's actions up to its version. A
+witness, the dataflow's own source run beside it, must have read live every action the
+log holds: if it did and the flow did not apply one, the flow lost it.
 """
 
 import argparse
@@ -500,7 +502,7 @@ def _check_progress(
     settings: Settings,
     log: GamesLog,
     final: dict[int, int],
-    witness: "SourceWitness | None" = None,
+    witness: SourceWitness | None = None,
     stall_s: float = 60.0,
 ) -> None:
     """Once all actions are in, states must keep coming until every game is at its end.
