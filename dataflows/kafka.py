@@ -6,7 +6,8 @@ after every batch, ignore `KafkaSinkMessage.partition` and drop failed deliverie
 
 Exactly-once hinges on three things here:
 - the source's snapshot is the next offset to read of each partition, so a resumed
-  flow re-reads exactly what the restored state has not seen;
+  flow re-reads exactly what the restored state has not seen, and a new flow starts
+  at offset 0 (`LOG_START`), never where the broker says the log starts;
 - the source reads every offset: a fetch that skipped some (Tansu, while several
   clients write a partition) is read again until the gap fills (dataflows/gaps.py);
 - the sink is a `FixedPartitionedSink` whose `snapshot()` flushes the producer and
