@@ -4,6 +4,7 @@ There is no mock of Kafka anywhere: a test that needs a broker gets the real Tan
 binary on a free port, and a broker that cannot start fails the test, never skips it.
 """
 
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,6 +20,18 @@ from tests.terminal import Terminal
 # can take longer than hypothesis's default 200 ms deadline without anything being wrong.
 hypothesis_settings.register_profile("moba", deadline=None)
 hypothesis_settings.load_profile("moba")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Take SIGINT back if pytest was started with it ignored, so its children can be stopped.
+
+    Tests stop dataflows with SIGINT, as Ctrl-C and `moba up` do. A shell without job
+    control starts background jobs (`cmd &`, so also `nohup cmd &`) with SIGINT ignored;
+    every child inherits that, Python keeps it so, and the SIGINT would do nothing. A
+    handler, unlike an ignored signal, is reset to the default in a child that execs.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
