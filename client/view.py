@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from client.events import Link, Undelivered
-from client.phrases import outcome_words
 from domain.models import GameState
+from domain.phrases import outcome_words
 from domain.render import EMPTY, WALL, board_cells, cell_label, header
 
 Fragments = list[tuple[str, str]]  # prompt_toolkit's (style, text) pairs

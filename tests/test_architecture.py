@@ -27,7 +27,7 @@ def test_domain_imports_only_the_standard_library_and_pydantic() -> None:
     code = (
         "import sys\n"
         "before = set(sys.modules)\n"
-        "import domain, domain.board, domain.models, domain.render, domain.rules, domain.wire\n"
+        "import domain, domain.board, domain.models, domain.phrases, domain.render, domain.rules, domain.wire\n"
         "std = set(sys.stdlib_module_names)\n"
         "print(sorted({m.split('.')[0] for m in set(sys.modules) - before} - std))"
     )

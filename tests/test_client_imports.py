@@ -7,7 +7,6 @@ CLIENT_MODULES = [
     "client.app",
     "client.bots",
     "client.keymap",
-    "client.phrases",
     "client.strategy",
     "client.transport",
     "client.view",
@@ -27,7 +26,7 @@ def test_the_client_imports_neither_the_dataflow_nor_the_api() -> None:
 def test_the_pure_client_modules_import_no_kafka_and_no_terminal() -> None:
     code = (
         "import sys\n"
-        "import client.view, client.keymap, client.phrases, client.strategy\n"
+        "import client.view, client.keymap, client.strategy\n"
         "print(sorted({n.split('.')[0] for n in sys.modules}"
         " & {'confluent_kafka', 'prompt_toolkit'}))"
     )

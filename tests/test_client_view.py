@@ -4,7 +4,6 @@ from typing import get_args
 
 from client.events import Link, Undelivered
 from client.keymap import action_keys, intent
-from client.phrases import REJECTIONS
 from client.view import (
     View,
     absorb,
@@ -15,6 +14,7 @@ from client.view import (
     undelivered,
 )
 from domain.models import Join, Move, RejectReason, Throw
+from domain.phrases import REJECTIONS
 from domain.render import render_board
 from domain.rules import fold, new_game, next_state
 
