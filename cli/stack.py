@@ -27,7 +27,6 @@ from types import TracebackType
 from confluent_kafka.admin import AdminClient
 
 from dataflows import launch
-from dataflows.kafka import missing_offsets
 from dataflows.recovery import (
     UnusableStore,
     check_store,
@@ -37,6 +36,7 @@ from dataflows.recovery import (
 )
 from infra.broker import EmbeddedBroker, port_in_use
 from infra.kafka import consumer_config, create_topics
+from infra.recovery import missing_offsets
 from infra.settings import Settings
 
 LOCAL_HOSTS = ("", "localhost", "127.0.0.1")

@@ -215,7 +215,8 @@ def build_flow(
 
 def kafka_flow(settings: Settings) -> Dataflow:
     """The flow on the real topics of `settings` (no connection until bytewax builds the parts)."""
-    from dataflows.kafka import ActionsSource, RoutedSink
+    from dataflows.sink import RoutedSink
+    from dataflows.source import ActionsSource
     from infra.kafka import consumer_config, producer_config
 
     source = ActionsSource(consumer_config(settings), settings.actions_topic, settings.partitions)

@@ -16,7 +16,7 @@ tests/test_offset_gaps.py runs one short round and asserts the source misses not
 at once, and each partition's earliest offset is asked of the broker (what librdkafka's
 OFFSET_BEGINNING resolves to). Tansu answers with the batch it stored first, so it can
 name an offset above 0 while offset 0 is in the log; a new flow starts at offset 0
-instead (dataflows/kafka.py).
+instead (dataflows/source.py).
 """
 
 import argparse
@@ -29,7 +29,7 @@ from pathlib import Path
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from dataflows.kafka import ActionsSource
+from dataflows.source import ActionsSource
 from infra.broker import EmbeddedBroker, free_port
 from infra.kafka import consumer_config, produce_patiently, producer_config
 from infra.settings import Settings

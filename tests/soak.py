@@ -34,9 +34,9 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from client.strategy import choose
 from dataflows import launch
-from dataflows.kafka import ActionsSource
 from dataflows.records import REASON_HEADER, SOURCE_HEADER, Inbound
 from dataflows.recovery import stored_offsets
+from dataflows.source import ActionsSource
 from domain.models import Action, GameState, Join, Move, Throw
 from domain.rules import new_game, next_state
 from domain.wire import InvalidMessage, decode_action, decode_state, encode_action

@@ -34,7 +34,7 @@ def test_topics_create_is_idempotent_and_says_what_it_did(settings) -> None:
 
 
 def test_the_actions_log_is_never_trimmed(settings) -> None:
-    """A new recovery store rebuilds every game from `actions` offset 0 (dataflows/kafka.py)."""
+    """A new recovery store rebuilds every game from `actions` offset 0 (dataflows/source.py)."""
     admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})
     topics = [settings.actions_topic, settings.games_topic]
     futures = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, t) for t in topics])

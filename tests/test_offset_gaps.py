@@ -8,7 +8,7 @@ import pytest
 from confluent_kafka import Producer
 
 from dataflows.gaps import GapGuard, Verdict
-from dataflows.kafka import ActionsSource
+from dataflows.source import ActionsSource
 from infra.broker import EmbeddedBroker
 from infra.kafka import consumer_config
 from tests.kafka_helpers import fresh_settings, produce_raw
@@ -138,7 +138,7 @@ def test_reading_again_after_a_seek_loses_repeats_and_reorders_nothing(
         guards.append(JumpyGuard(grace_s))
         return guards[-1]
 
-    monkeypatch.setattr("dataflows.kafka.GapGuard", jumpy)
+    monkeypatch.setattr("dataflows.source.GapGuard", jumpy)
     source = ActionsSource(consumer_config(settings), settings.actions_topic, 4)
     parts = {p: source.build_part("gaps", str(p), None) for p in range(4)}
     offsets: dict[int, list[int]] = {p: [] for p in parts}
