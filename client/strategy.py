@@ -10,11 +10,10 @@ import random
 from collections import deque
 from typing import Literal
 
-from domain.board import Cell, Direction, on_board, step
+from domain.board import DIRECTIONS, Cell, Direction, on_board, step
 from domain.models import GameState
 from domain.rules import blast_cells, landing_cell, new_game
 
-DIRECTIONS: tuple[Direction, ...] = ("up", "down", "left", "right")
 WANDER = 0.1  # how often a bot takes a random legal step, so two bots never lock each other
 
 Intent = tuple[Literal["move", "throw"], Direction]

@@ -32,6 +32,7 @@ STEPS: dict[Direction, Cell] = {
     "left": (-1, 0),
     "right": (1, 0),
 }
+DIRECTIONS: tuple[Direction, ...] = tuple(STEPS)
 
 
 def step(cell: Cell, direction: Direction) -> Cell:

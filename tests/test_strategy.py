@@ -5,12 +5,10 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from client.strategy import DIRECTIONS, choose, hits, legal_moves
-from domain.board import on_board, step
+from client.strategy import choose, hits, legal_moves
+from domain.board import DIRECTIONS, PLAYERS, on_board, step
 from domain.models import Action, GameState, Join, Move, Throw
 from domain.rules import fold, new_game, next_state
-
-PLAYERS = [f"{t}{i}" for t in "AB" for i in range(1, 6)]
 
 
 def placed(**cells: tuple[int, int]) -> GameState:

@@ -2,10 +2,8 @@
 
 from hypothesis import strategies as st
 
+from domain.board import DIRECTIONS, PLAYERS
 from domain.models import Action, Join, Move, Throw
-
-PLAYERS = [f"{team}{i}" for team in "AB" for i in range(1, 6)]
-DIRECTIONS = ["up", "down", "left", "right"]
 
 
 def actions(game_id: int = 2) -> st.SearchStrategy[Action]:

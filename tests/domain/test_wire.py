@@ -7,10 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.board import DIRECTIONS
 from domain.models import Action, Join, Move, Throw
 from domain.rules import fold, new_game, next_state
 from domain.wire import InvalidMessage, decode_action, decode_state, encode_action, encode_state
-from tests.domain.strategies import DIRECTIONS, action_sequences
+from tests.domain.strategies import action_sequences
 
 
 def test_decodes_the_documented_action() -> None:
