@@ -1,6 +1,7 @@
-"""`moba broker`: the embedded Kafka-compatible broker (Tansu) in the foreground until Ctrl-C.
+"""`moba broker`: the embedded Kafka-compatible broker in the foreground until Ctrl-C.
 
-It keeps topics in memory only: stopping it forgets every message.
+MOBA_EMBEDDED_BROKER picks it: tansu keeps topics in memory only (stopping it forgets
+every message); noida keeps its log in `<data_dir>/broker` across restarts.
 """
 
 import time
@@ -12,16 +13,32 @@ def broker(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(9092, min=1, max=65535, help="Port to listen on."),
 ) -> None:
-    """Run the embedded broker (in memory only) until Ctrl-C."""
+    """Run the embedded broker (MOBA_EMBEDDED_BROKER: tansu or noida) until Ctrl-C."""
+    from pydantic import ValidationError
+
     from infra.broker import BrokerError, EmbeddedBroker
+    from infra.settings import Settings
 
     try:
-        running = EmbeddedBroker(host, port).start()
+        settings = Settings()
+    except ValidationError as err:
+        typer.echo(f"bad MOBA_* setting: {err}", err=True)
+        raise typer.Exit(2) from None
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        running = EmbeddedBroker(
+            host,
+            port,
+            log_path=settings.data_dir / "broker.log",
+            kind=settings.embedded_broker,
+            data_dir=settings.broker_dir,
+        ).start()
     except BrokerError as err:
         typer.echo(f"cannot start the broker: {err}", err=True)
         raise typer.Exit(1) from None
     typer.echo(
-        f"embedded broker listening on {running.bootstrap_servers} (in memory); Ctrl-C stops it"
+        f"embedded broker listening on {running.bootstrap_servers} ({running.describe()}); "
+        "Ctrl-C stops it"
     )
     try:
         while running.process is not None and running.process.poll() is None:

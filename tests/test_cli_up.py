@@ -17,7 +17,7 @@ from domain.models import Join
 from domain.wire import decode_state
 from infra.broker import free_port
 from infra.settings import Settings
-from tests.kafka_helpers import Reached, produce_actions, read_topic
+from tests.kafka_helpers import Reached, produce_actions, read_topic, until_committed
 from tests.programs import MOBA
 
 runner = CliRunner()
@@ -58,7 +58,10 @@ def test_an_unreachable_broker_is_a_message_and_exit_code_not_a_traceback() -> N
 def test_up_runs_the_backend_stops_on_ctrl_c_and_never_resumes_a_stale_store(tmp_path) -> None:
     port = free_port()
     settings = Settings(
-        bootstrap_servers=f"127.0.0.1:{port}", data_dir=tmp_path / "data", api_port=free_port()
+        bootstrap_servers=f"127.0.0.1:{port}",
+        data_dir=tmp_path / "data",
+        api_port=free_port(),
+        embedded_broker="tansu",  # in memory: a restart finds its log empty
     )
     env = {**os.environ, **settings.as_env()}
 
@@ -83,6 +86,41 @@ def test_up_runs_the_backend_stops_on_ctrl_c_and_never_resumes_a_stale_store(tmp
     log = (tmp_path / "up-2.log").read_text()
     assert "is stale (the embedded broker was just started, empty); moved to" in log
     assert list(tmp_path.joinpath("data").glob("recovery.stale-*"))
+
+
+@pytest.mark.slow
+def test_up_resumes_games_after_a_restart_when_the_embedded_broker_keeps_its_log(
+    tmp_path,
+) -> None:
+    settings = Settings(
+        bootstrap_servers=f"127.0.0.1:{free_port()}",
+        data_dir=tmp_path / "data",
+        api_port=free_port(),
+        embedded_broker="noida",
+    )
+    env = {**os.environ, **settings.as_env()}
+    first = start_up(env, tmp_path / "up-1.log")
+    try:
+        wait_for_line(tmp_path / "up-1.log", "Ctrl-C stops", first)
+        produce_actions(settings, [Join(game_id=3, player="B2", action_id="before")])
+        read_topic(settings, settings.games_topic, Reached({3: 1}), partitions=[3])
+        until_committed(settings, {3: 1})
+    finally:
+        stop_up(first)
+    assert "its log is kept" in (tmp_path / "up-1.log").read_text()
+
+    second = start_up(env, tmp_path / "up-2.log")
+    try:
+        wait_for_line(tmp_path / "up-2.log", "Ctrl-C stops", second)
+        produce_actions(settings, [Join(game_id=3, player="C3", action_id="after")])
+        states = read_topic(settings, settings.games_topic, Reached({3: 2}), partitions=[3])
+    finally:
+        stop_up(second)
+    log = (tmp_path / "up-2.log").read_text()
+    assert "recovery: resuming from" in log and "stale" not in log
+    last = decode_state(states[-1].value)
+    assert (last.version, last.last.action_id) == (2, "after")
+    assert not list(tmp_path.joinpath("data").glob("recovery.stale-*"))
 
 
 def api_answers(url: str, timeout_s: float = 30) -> bool:
