@@ -16,18 +16,21 @@ from types import TracebackType
 
 from pydantic import ValidationError
 
-from api.recovery import (
+from domain.models import GameState
+from domain.wire import decode_state
+from infra.recovery import (
+    FLOW_ID,
+    Execution,
+    Frontier,
     NoStore,
     NotARecoveryStore,
+    is_own_step,
     open_partition,
+    progress,
     resume_epoch,
     snapshot_bytes,
     step_ids,
 )
-from domain.models import GameState
-from domain.wire import decode_state
-
-FLOW_ID = "moba"  # the dataflow's id: Bytewax prefixes its step ids with it
 
 __all__ = ["GameSnapshot", "GameStore", "NoStore", "NotARecoveryStore", "UnknownGame"]
 
@@ -87,9 +90,8 @@ ORDER BY 1
 class GameStore:
     """Read-only view of the recovery directory; use as a context manager, share across threads."""
 
-    def __init__(self, recovery_dir: Path, flow_id: str = FLOW_ID) -> None:
+    def __init__(self, recovery_dir: Path) -> None:
         self.recovery_dir = recovery_dir
-        self.flow_id = flow_id
         self._conns: list[sqlite3.Connection] = []
         self._files: list[tuple[Path, int]] = []  # (path, inode) of each opened partition
         self._step: str | None = None
@@ -182,14 +184,13 @@ class GameStore:
             try:
                 for conn in self._conns:
                     conn.execute("BEGIN")
-                exs: list[tuple[int, int, int]] = []
-                fronts: list[tuple[int, int, int]] = []
+                exs: list[Execution] = []
+                fronts: list[Frontier] = []
                 commits: list[int | None] = []
                 for conn in self._conns:
-                    exs += conn.execute("SELECT ex_num, worker_count, resume_epoch FROM exs")
-                    fronts += conn.execute(
-                        "SELECT ex_num, worker_index, worker_frontier FROM fronts"
-                    )
+                    part_exs, part_fronts = progress(conn)
+                    exs += part_exs
+                    fronts += part_fronts
                     (commit,) = conn.execute("SELECT MAX(commit_epoch) FROM commits").fetchone()
                     commits.append(commit)
                 resume = resume_epoch(exs, fronts)
@@ -220,10 +221,10 @@ class GameStore:
                 row = conn.execute(_ANY_SNAPSHOT_OF_STEP, (step,)).fetchone()
                 if row is not None and _as_state(row[0]) is not None:
                     return step
-        if steps and not any(step.startswith(f"{self.flow_id}.") for step in steps):
+        if steps and not any(is_own_step(step) for step in steps):
             raise NotARecoveryStore(
                 f"{self.recovery_dir} holds another dataflow's recovery data "
-                f"(steps {', '.join(steps[:3])}), not the {self.flow_id!r} dataflow's"
+                f"(steps {', '.join(steps[:3])}), not the {FLOW_ID!r} dataflow's"
             )
         return None  # the game dataflow's store, before its first game
 

@@ -9,7 +9,8 @@ environment and opens no connection, and building it (which `bytewax.run` does b
 looking the attribute up) initialises an empty recovery directory instead of letting
 bytewax reject it. Tests call `build_flow` with bytewax's testing source and sink.
 
-Step ids label recovery data (`game_state` holds each game's JSON): never rename them.
+Step ids label recovery data (`game_state` holds each game's JSON; infra/recovery.py
+names them): never rename them.
 """
 
 import gc
@@ -40,10 +41,9 @@ from domain.models import GameState
 from domain.rules import new_game
 from domain.wire import InvalidMessage, StateEncoder, decode_action, decode_state
 from infra.kafka import game_key, partition_for
+from infra.recovery import FLOW_ID, INPUT_STEP, STATE_STEP, prepare_recovery_dir
 from infra.settings import Settings
 
-FLOW_ID = "moba"
-STATE_STEP = "game_state"
 # A dead letter's key and value are kept whole up to this size: far beyond any real
 # action, and under the ~1 MB message limit of Kafka and librdkafka by default.
 # Copying a 1 MB message whole would fail to produce and crash-loop the flow.
@@ -196,7 +196,7 @@ def build_flow(
     """
     P = settings.partitions
     flow = Dataflow(FLOW_ID)
-    inbound = op.input("actions_in", flow, source)
+    inbound = op.input(INPUT_STEP, flow, source)
     # Inbound | DeadLetter (consumer errors)
     decoded = op.map(
         "decode", inbound, partial(decode, max_bytes=settings.max_action_bytes, partitions=P)
@@ -234,8 +234,6 @@ def __getattr__(name: str) -> Dataflow:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     recovery_dir = os.environ.get("BYTEWAX_RECOVERY_DIRECTORY")
     if recovery_dir:
-        from dataflows.recovery import prepare_recovery_dir
-
         prepare_recovery_dir(Path(recovery_dir))
     built = kafka_flow(Settings())
     globals()["flow"] = built

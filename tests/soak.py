@@ -35,7 +35,6 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from client.strategy import choose
 from dataflows import launch
 from dataflows.records import REASON_HEADER, SOURCE_HEADER, Inbound
-from dataflows.recovery import stored_offsets
 from dataflows.source import ActionsSource
 from domain.models import Action, GameState, Join, Move, Throw
 from domain.rules import new_game, next_state
@@ -49,6 +48,7 @@ from infra.kafka import (
     produce_patiently,
     producer_config,
 )
+from infra.recovery import stored_offsets
 from infra.settings import Settings
 from tests.kafka_helpers import Dataflow, Message
 

@@ -6,9 +6,9 @@ Pure and fast: no broker, no dataflow.
 import os
 import pickle
 
-from api.recovery import FIRST_EPOCH, resume_epoch, snapshot_bytes
 from domain.rules import new_game
 from domain.wire import encode_state
+from infra.recovery import FIRST_EPOCH, resume_epoch, snapshot_bytes
 
 
 def test_resumes_from_the_first_epoch_when_nothing_ran() -> None:

@@ -16,13 +16,12 @@ from pathlib import Path
 from bytewax.recovery import RecoveryConfig
 from bytewax.testing import TestingSink, TestingSource, run_main
 
-from api.recovery import resume_epoch
 from dataflows.games import build_flow
 from dataflows.records import Inbound
-from dataflows.recovery import discard_uncommitted, prepare_recovery_dir
 from domain.models import Move
 from domain.rules import fold
 from domain.wire import encode_action, encode_state
+from infra.recovery import discard_uncommitted, prepare_recovery_dir, resume_epoch
 from infra.settings import Settings
 
 SETTINGS = Settings(partitions=4)
