@@ -1,0 +1,161 @@
+// The game screen: one socket to the gateway, the view model, the board, and the keys.
+// A player's seat (game, player, token) is in the socket's URL; frames carry only intents.
+
+import { drawBoard } from "./board.js";
+import { GameSocket } from "./socket.js";
+import {
+  absorb, disconnected, idleReason, livePlayers, newView, noted, sent, undelivered, winnerWords,
+} from "./view.js";
+
+const MOVE_KEYS = { ArrowUp: "up", ArrowDown: "down", ArrowLeft: "left", ArrowRight: "right" };
+const THROW_KEYS = { w: "up", a: "left", s: "down", d: "right" };
+const $ = (id) => document.getElementById(id);
+
+/** The URL of the socket for a seat (`player` set) or for watching (`player` null). */
+export function socketUrl(gameId, player, token) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const base = `${scheme}://${location.host}/games/${gameId}`;
+  if (player === null) return `${base}/watch`;
+  const query = new URLSearchParams({ player });
+  if (token) query.set("token", token);
+  return `${base}/play?${query}`;
+}
+
+/** Show game `gameId` as `player` (null: watch); returns a function that leaves it. */
+export function openGame({ gameId, player, token, phrases, showLink }) {
+  let view = newView(gameId, player);
+  let counter = 0;
+  const session = Math.random().toString(36).slice(2, 10);
+  const playing = player !== null;
+
+  $("game-title").textContent = playing ? `Game ${gameId} · you are ${player}` : `Watching game ${gameId}`;
+  $("play-panel").hidden = !playing;
+  $("controls").hidden = !playing;
+  $("stat-grenades-row").hidden = !playing;
+  const board = $("board");
+  board.replaceChildren();
+  board.setAttribute("aria-label", `Board of game ${gameId}: waiting for its state`);
+  render();
+
+  const socket = new GameSocket(socketUrl(gameId, player, token), {
+    onFrame: (frame) => {
+      if (typeof frame.version === "number") {
+        if (view.state === null) view = noted(view, null); // the "no state yet" notice is over
+        view = absorb(view, frame, performance.now(), phrases);
+      } else if (frame.type === "undelivered") {
+        view = undelivered(view, frame.action_id, frame.reason ?? "not acknowledged");
+      } else if (frame.type === "waiting" && view.state === null) {
+        view = noted(view, "this game has no state yet: it begins when a player joins");
+      }
+      render();
+    },
+    onLink: (link) => {
+      showLink(link);
+      if (link.state === "up" && playing) intend("join", undefined);
+      if (link.state === "closed") {
+        view = noted(view, `the server closed this seat: ${link.detail}`);
+        render();
+      }
+    },
+    onDrop: () => {
+      view = disconnected(view);
+      render();
+    },
+  }).start();
+
+  function intend(type, direction) {
+    const reason = type === "join" ? null : idleReason(view);
+    if (reason !== null) {
+      view = noted(view, reason);
+      render();
+      return;
+    }
+    counter += 1;
+    const actionId = `web-${session}-${counter}`;
+    const frame = direction === undefined ? { type, action_id: actionId } : { type, direction, action_id: actionId };
+    if (socket.send(frame)) {
+      if (type !== "join") view = sent(view, actionId, performance.now());
+    } else {
+      view = noted(view, "not sent: not connected to the server");
+    }
+    render();
+  }
+
+  function onKey(event) {
+    if (!playing || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target instanceof HTMLInputElement) return;
+    const move = MOVE_KEYS[event.key];
+    const toss = THROW_KEYS[event.key.toLowerCase()];
+    if (move === undefined && toss === undefined) return;
+    event.preventDefault(); // arrows would scroll the page
+    if (move !== undefined) intend("move", move);
+    else intend("throw", toss);
+  }
+
+  function onPad(event) {
+    const button = event.target.closest("button[data-intent]");
+    if (button) intend(button.dataset.intent, button.dataset.direction);
+  }
+
+  function render() {
+    const state = view.state;
+    if (state !== null) drawBoard(board, state, player);
+    const me = state && player !== null ? state.players[player] : undefined;
+    $("stat-grenades").textContent = me ? String(me.grenades) : "–";
+    $("stat-a").textContent = state ? `${livePlayers(state, "A")} alive` : "–";
+    $("stat-b").textContent = state ? `${livePlayers(state, "B")} alive` : "–";
+    $("stat-version").textContent = state ? String(state.version) : "–";
+    const last = $("last");
+    last.textContent = view.lastWords ?? "none yet";
+    last.classList.toggle("rejected", view.lastRejected);
+    $("latency").textContent = view.latencyMs === null ? "–" : `${Math.round(view.latencyMs)} ms`;
+    $("note").textContent = view.note ?? "";
+    renderBanner(state, me);
+    renderRoster(state);
+  }
+
+  function renderBanner(state, me) {
+    const banner = $("banner");
+    if (state !== null && state.status === "finished") {
+      banner.replaceChildren(document.createTextNode(`Game over: ${winnerWords(state)}`));
+      const small = document.createElement("small");
+      small.textContent = "Back to the lobby to play another";
+      banner.append(small);
+      banner.className = "banner";
+      banner.hidden = false;
+    } else if (me && !me.alive) {
+      banner.replaceChildren(document.createTextNode("You are eliminated"));
+      const small = document.createElement("small");
+      small.textContent = "Watch the others play on";
+      banner.append(small);
+      banner.className = "banner strip";
+      banner.hidden = false;
+    } else {
+      banner.hidden = true;
+    }
+  }
+
+  function renderRoster(state) {
+    const items = Object.entries(state?.players ?? {}).map(([name, p]) => {
+      const li = document.createElement("li");
+      li.className = `team-${p.team.toLowerCase()}${p.alive ? "" : " dead"}${name === player ? " me" : ""}`;
+      li.dataset.player = name;
+      const who = document.createElement("span");
+      who.textContent = name === player ? `${name} (you)` : name;
+      const what = document.createElement("span");
+      what.textContent = p.alive ? `●${p.grenades}` : "out";
+      li.append(who, what);
+      return li;
+    });
+    $("roster").replaceChildren(...items);
+  }
+
+  document.addEventListener("keydown", onKey);
+  $("controls").addEventListener("click", onPad);
+  board.focus();
+  return () => {
+    socket.stop();
+    document.removeEventListener("keydown", onKey);
+    $("controls").removeEventListener("click", onPad);
+  };
+}

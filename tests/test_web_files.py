@@ -1,0 +1,55 @@
+"""The web page's files and words as the API serves them: local, whole, and the terminal's words."""
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.web import STATIC
+from domain.board import PLAYERS
+from domain.phrases import ACCEPTED, REJECTED, REJECTIONS
+from infra.settings import Settings
+
+
+@pytest.fixture
+def client(tmp_path) -> TestClient:
+    return TestClient(create_app(Settings(data_dir=tmp_path)))
+
+
+def test_the_page_and_every_file_it_names_are_served(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    named = re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text)
+    imported = {
+        f"/static/{m}"
+        for path in STATIC.glob("*.js")
+        for m in re.findall(r'from "\./([^"]+)"', path.read_text())
+    }
+    assert named and imported
+    for path in {*named, *imported}:
+        assert client.get(path).status_code == 200, path
+
+
+def test_nothing_is_fetched_from_outside() -> None:
+    for path in STATIC.iterdir():
+        assert not re.search(r"https?://", path.read_text()), f"{path.name} names a remote URL"
+
+
+def test_the_page_gets_the_terminal_clients_words(client: TestClient) -> None:
+    assert client.get("/phrases").json() == {
+        "rejections": REJECTIONS,
+        "rejected": REJECTED,
+        "accepted": ACCEPTED,
+    }
+
+
+def test_the_seats_are_the_boards_players_with_their_teams(client: TestClient) -> None:
+    seats = client.get("/seats").json()["seats"]
+    assert [s["player"] for s in seats] == list(PLAYERS)
+    assert {s["team"] for s in seats if s["player"].startswith("A")} == {"A"}
+
+
+def test_a_missing_file_is_a_json_404(client: TestClient) -> None:
+    missing = client.get("/static/nothing.js")
+    assert missing.status_code == 404 and "message" in missing.json()
