@@ -7,9 +7,12 @@ Which broker: if a Kafka broker answers at MOBA_BOOTSTRAP_SERVERS (default
 localhost:9092), it is used, whoever started it. If nothing answers and that is one
 local address (localhost or 127.0.0.1), the embedded broker is started there. If it
 names another host, that is an error: we never swap in a local broker for a remote one
-that was asked for. A recovery store is resumed only if the broker's log still holds
-what the store says it read; with a broker we just started it cannot, so the store is
-moved aside (renamed, never deleted) and the dataflow starts clean.
+that was asked for. MOBA_EMBEDDED_BROKER says which embedded broker (docs/brokers.md).
+
+A recovery store is resumed only if the broker's log still holds what the store says
+it read: an embedded broker that keeps its log in `<data_dir>/broker` (noida) normally
+does, so games go on after a restart; an in-memory one (tansu) never does. A store the
+log does not cover is moved aside (renamed, never deleted) and the dataflow starts clean.
 """
 
 import contextlib
@@ -170,7 +173,8 @@ class Stack:
             child.wait_or_kill()
         if self.broker is not None:
             self.broker.stop()
-            self.say("embedded broker stopped (its topics are gone)")
+            kept = "its log is kept" if self.broker.keeps_log else "its topics are gone"
+            self.say(f"embedded broker stopped ({kept})")
             self.broker = None
 
     def __enter__(self) -> "Stack":
@@ -197,8 +201,14 @@ class Stack:
             raise StackError(f"no Kafka broker answers at MOBA_BOOTSTRAP_SERVERS={servers}")
         if port_in_use(host, int(port)):
             raise StackError(f"{host}:{port} is in use by something that is not a Kafka broker")
-        self.broker = EmbeddedBroker(host, int(port), log_path=self.log_dir / "broker.log").start()
-        self.say(f"broker: embedded Tansu at {self.broker.bootstrap_servers} (in memory only)")
+        self.broker = EmbeddedBroker(
+            host,
+            int(port),
+            log_path=self.log_dir / "broker.log",
+            kind=self.settings.embedded_broker,
+            data_dir=self.settings.broker_dir,
+        ).start()
+        self.say(f"broker: embedded at {self.broker.bootstrap_servers} ({self.broker.describe()})")
 
     def _check_recovery_store(self) -> None:
         directory = self.settings.recovery_dir
@@ -218,7 +228,7 @@ class Stack:
     def _stale_reason(self, directory: Path) -> str | None:
         if not any(directory.glob("*.sqlite3")):
             return None
-        if self.broker is not None:
+        if self.broker is not None and not self.broker.keeps_log:
             return "the embedded broker was just started, empty"
         offsets = stored_offsets(directory)
         config = consumer_config(self.settings)
