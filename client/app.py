@@ -102,11 +102,12 @@ def build_app(
             """Send the intent of this key (arrows move, W/A/S/D throw)."""
             on_key(event.key_sequence[0].key)
 
-    @bindings.add("q")
-    @bindings.add("c-c")
     def _quit(event: KeyPressEvent) -> None:
         """Quit cleanly."""
         event.app.exit()
+
+    for key in keymap.QUIT_KEYS:
+        bindings.add(key)(_quit)
 
     return Application(
         layout=Layout(HSplit([board, Window(height=1, char="-"), status])),
