@@ -1,4 +1,4 @@
-"""`moba bench`: each measurement of issue 6 beside the physical limit measured in the same run.
+"""`moba bench`: each published figure beside the physical limit measured in the same run.
 
 Modules by measurement (`throughput`, `latency`, `lifecycle`, `query`), the shared
 workload and processes (`workload`), statistics and the report (`report`), plots

@@ -92,7 +92,7 @@ class Results:
             figure.limit_name = limit_name
 
     def as_json(self) -> dict[str, float | None]:
-        """The issue's keys (flat, dotted) to medians; None for a figure not measured."""
+        """The report's keys (flat, dotted) to medians; None for a figure not measured."""
         return {key: round(f.median, 4) if f.values else None for key, f in self.figures.items()}
 
     def table(self) -> str:

@@ -18,7 +18,7 @@ Say = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Plan:
-    """How big each measurement is; the defaults are the issue's."""
+    """How big each measurement is; the defaults are those of the published figures."""
 
     repeat: int = 3
     actions: int = 200_000

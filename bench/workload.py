@@ -104,7 +104,7 @@ def produce_all(settings: Settings, topic: str, messages: Iterable[Record]) -> i
 
 
 def tuned_consumer(settings: Settings, **extra: object) -> Consumer:
-    """The issue's tuned consumer: short fetch wait, a deep local queue."""
+    """The benchmarks' tuned consumer: short fetch wait, a deep local queue."""
     return Consumer(
         consumer_config(
             settings,

@@ -1,4 +1,4 @@
-"""`moba bench`: every measurement of issue 6 beside its physical limit (docs/benchmarks.md)."""
+"""`moba bench`: every published figure beside its physical limit (docs/benchmarks.md)."""
 
 import json as jsonlib
 import time

@@ -1,4 +1,4 @@
-"""`moba bench` runs end to end on tiny inputs and reports every key of issue 6 (timings never asserted)."""
+"""`moba bench` runs end to end on tiny inputs and reports every key of the report (timings never asserted)."""
 
 import json
 import subprocess
