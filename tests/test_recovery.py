@@ -4,8 +4,6 @@ States re-emitted while replaying the last unfinished epoch carry the versions t
 had, byte for byte, so readers can drop versions they have already seen.
 """
 
-import io
-import pickle
 import sqlite3
 import time
 
@@ -13,6 +11,7 @@ import pytest
 
 from domain.rules import fold
 from domain.wire import decode_state
+from infra.recovery import snapshot_bytes
 from tests.kafka_helpers import Reached, TopicReader, produce_actions, read_topic
 from tests.test_pipeline import per_game, random_games
 
@@ -74,10 +73,10 @@ def test_the_recovery_store_holds_each_game_as_wire_json(settings, run_dataflow)
     flow.stop()
 
     for key, blob in rows:
-        assert decode_state(blob).game_id == int(key)
+        assert blob is not None and decode_state(blob).game_id == int(key)
 
 
-def read_latest_snapshots(settings) -> list[tuple[str, bytes]]:
+def read_latest_snapshots(settings) -> list[tuple[str, bytes | None]]:
     """The latest `game_state` snapshot per game, read as docs/recovery.md says."""
     rows = []
     for part in sorted(settings.recovery_dir.glob("part-*.sqlite3")):
@@ -90,16 +89,4 @@ def read_latest_snapshots(settings) -> list[tuple[str, bytes]]:
                                     WHERE step_id = s.step_id AND state_key = s.state_key)
                 """
             ).fetchall()
-    return [(key, unpickle_bytes(blob)) for key, blob in rows]
-
-
-def unpickle_bytes(blob: bytes) -> bytes:
-    """Bytewax pickles what `snapshot()` returns; ours is bytes, so refuse anything with a class."""
-
-    class BytesOnly(pickle.Unpickler):
-        def find_class(self, module: str, name: str) -> None:
-            raise pickle.UnpicklingError(f"refusing {module}.{name}")
-
-    value = BytesOnly(io.BytesIO(blob)).load()
-    assert isinstance(value, bytes)
-    return value
+    return [(key, snapshot_bytes(blob)) for key, blob in rows]

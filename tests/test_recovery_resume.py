@@ -21,7 +21,7 @@ from dataflows.records import Inbound
 from domain.models import Move
 from domain.rules import fold
 from domain.wire import encode_action, encode_state
-from infra.recovery import discard_uncommitted, prepare_recovery_dir, resume_epoch
+from infra.recovery import discard_uncommitted, prepare_recovery_dir, progress, resume_epoch
 from infra.settings import Settings
 
 SETTINGS = Settings(partitions=4)
@@ -46,9 +46,8 @@ def rows(store: Path, sql: str, *args: object) -> list[tuple]:
 
 
 def current_resume_epoch(store: Path) -> int:
-    exs = rows(store, "SELECT ex_num, worker_count, resume_epoch FROM exs")
-    fronts = rows(store, "SELECT ex_num, worker_index, worker_frontier FROM fronts")
-    return resume_epoch(exs, fronts)
+    with closing(sqlite3.connect(store / "part-0.sqlite3")) as db:
+        return resume_epoch(*progress(db))
 
 
 def leave_a_crashed_runs_snapshot(store: Path, game_id: int, epoch: int) -> None:
