@@ -24,3 +24,9 @@ def test_the_moba_command_loads_no_kafka_dataflow_or_terminal_ui_until_a_command
     """Every command pays for what `cli.main` imports (`moba games show` is benchmarked)."""
     loaded = modules_after("import cli.main")
     assert not loaded & {"confluent_kafka", "bytewax", "prompt_toolkit", "client", "fastapi"}
+
+
+def test_the_recovery_store_module_loads_neither_bytewax_nor_kafka() -> None:
+    """The query side reads the store through infra.recovery; the dataflow's runtime stays out."""
+    loaded = modules_after("import infra.recovery")
+    assert not loaded & {"bytewax", "confluent_kafka", "dataflows", "api", "cli"}
