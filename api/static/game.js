@@ -11,6 +11,12 @@ const MOVE_KEYS = { ArrowUp: "up", ArrowDown: "down", ArrowLeft: "left", ArrowRi
 const THROW_KEYS = { w: "up", a: "left", s: "down", d: "right" };
 const $ = (id) => document.getElementById(id);
 
+/** `4/5`: players of `team` alive, of all its players. */
+function teamCount(state, team) {
+  const all = Object.values(state.players).filter((p) => p.team === team).length;
+  return `${livePlayers(state, team)}/${all}`;
+}
+
 /** The URL of the socket for a seat (`player` set) or for watching (`player` null). */
 export function socketUrl(gameId, player, token) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -102,8 +108,8 @@ export function openGame({ gameId, player, token, phrases, showLink }) {
     if (state !== null) drawBoard(board, state, player);
     const me = state && player !== null ? state.players[player] : undefined;
     $("stat-grenades").textContent = me ? String(me.grenades) : "–";
-    $("stat-a").textContent = state ? `${livePlayers(state, "A")} alive` : "–";
-    $("stat-b").textContent = state ? `${livePlayers(state, "B")} alive` : "–";
+    $("stat-a").textContent = state ? teamCount(state, "A") : "–";
+    $("stat-b").textContent = state ? teamCount(state, "B") : "–";
     $("stat-version").textContent = state ? String(state.version) : "–";
     const last = $("last");
     last.textContent = view.lastWords ?? "none yet";

@@ -1,0 +1,126 @@
+"""The web page in a real browser, on the real broker, dataflow and gateway process.
+
+Headless system Chromium (tests/browser.py) opens `/`, takes a seat, presses keys and
+reads the board and the words the terminal client would show; a spectator watches a
+game the bots play. Playwright's `expect` polls each condition to a deadline.
+The second test saves a screenshot; set MOBA_WEB_SCREENSHOT=docs/img/web.png to
+refresh the one the README shows.
+"""
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from client.bots import run_bots
+from client.transport import KafkaTransport
+from domain.board import PLAYERS
+from infra.settings import Settings
+from tests.browser import chromium
+from tests.gateway_process import GatewayProcess
+
+pytestmark = pytest.mark.slow
+
+WAIT_MS = 30_000  # a loaded two-core machine: the first state waits for the dataflow to start
+
+
+@pytest.fixture
+def gateway(settings: Settings, run_dataflow, tmp_path: Path) -> Iterator[GatewayProcess]:
+    """The dataflow and `moba api` (the gateway and the page) on this test's settings."""
+    run_dataflow()
+    process = GatewayProcess(settings, tmp_path / "gateway.log").start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def page(gateway: GatewayProcess) -> Iterator[Page]:
+    """A fresh page of headless Chromium at the gateway's `/`; JavaScript errors fail the test."""
+    errors: list[str] = []
+    with chromium() as browser:
+        tab = browser.new_page(viewport={"width": 1280, "height": 820})
+        tab.on("pageerror", lambda err: errors.append(str(err)))
+        tab.set_default_timeout(WAIT_MS)
+        expect.set_options(timeout=WAIT_MS)
+        tab.goto(f"http://127.0.0.1:{gateway.settings.api_port}/")
+        yield tab
+    assert errors == [], errors
+
+
+def token_at(page: Page, player: str, x: int, y: int):
+    return page.locator(f'.cell[data-x="{x}"][data-y="{y}"] .token[data-player="{player}"]')
+
+
+def test_a_player_takes_a_seat_moves_and_reads_a_wall_rejection(page: Page) -> None:
+    page.fill("#seat-game", "7")
+    page.click("label[for=seat-A2]")
+    page.click("#seat-form button[type=submit]")
+
+    expect(token_at(page, "A2", 2, 9)).to_have_class(re.compile(r"\bme\b"))  # the join's state
+    expect(page.locator("#link")).to_have_attribute("data-state", "up")
+    expect(page.locator("#game-title")).to_have_text("Game 7 · you are A2")
+
+    page.keyboard.press("ArrowDown")
+    expect(token_at(page, "A2", 2, 8)).to_be_visible()
+    expect(page.locator("#last")).to_have_text("moved down")
+    expect(page.locator("#latency")).to_have_text(re.compile(r"^\d+ ms$"))
+
+    page.keyboard.press("ArrowDown")  # (2, 7) is a wall
+    expect(page.locator("#last")).to_have_text("can't move there: wall")
+    expect(page.locator("#last")).to_have_class(re.compile(r"\brejected\b"))
+    expect(token_at(page, "A2", 2, 8)).to_be_visible()
+
+    page.keyboard.press("d")  # throw right: nobody there, one grenade fewer
+    expect(page.locator("#last")).to_have_text("threw a grenade right")
+    expect(page.locator("#stat-grenades")).to_have_text("4")
+    expect(token_at(page, "A2", 2, 8)).to_have_attribute("data-grenades", "4")
+
+    page.click("a.brand")  # back to the lobby, which lists the game the join created
+    expect(page.locator('#games tr[data-game="7"]')).to_contain_text("running")
+
+
+def test_a_spectator_watches_a_game_the_bots_play(
+    page: Page, settings: Settings, tmp_path: Path
+) -> None:
+    stop = threading.Event()
+    transport = KafkaTransport(settings, [3])
+    bots = threading.Thread(
+        target=run_bots,
+        args=(transport, [(3, p) for p in PLAYERS if p != "A2"]),
+        kwargs={"rate": 8.0, "stop": stop, "seed": 4},
+    )
+    bots.start()
+    try:
+        game = page.locator('#games tr[data-game="3"]')
+        expect(game).to_be_visible()  # the lobby lists the game once the store has it
+        game.get_by_role("button", name="Watch game 3").click()
+        expect(page.locator("#game-title")).to_have_text("Watching game 3")
+        expect(page.locator("#play-panel")).to_be_hidden()
+        version = page.locator("#stat-version")
+        expect(version).to_have_text(re.compile(r"^\d+$"))
+        first = int(version.inner_text())
+        expect(version).not_to_have_text(str(first))  # the bots play on, the board follows
+        assert int(version.inner_text()) > first
+
+        page.goto(f"{page.url.split('#')[0]}#/play/3/A2")  # take the bots' free seat
+        expect(page.locator(".token.me")).to_have_attribute("data-player", "A2")
+        page.keyboard.press("ArrowDown")
+        expect(page.locator("#last")).to_have_text(re.compile("moved down|can't move there"))
+        expect(page.locator("#latency")).to_have_text(re.compile(r"^\d+ ms$"))
+        target = os.environ.get("MOBA_WEB_SCREENSHOT")
+        if target:  # the README's picture: wait until the bots have knocked someone out
+            expect(page.locator(".token.dead").first).to_be_visible(timeout=120_000)
+        shot = tmp_path / "web.png"
+        page.screenshot(path=str(shot))
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        if target:
+            shutil.copyfile(shot, target)
+    finally:
+        stop.set()
+        bots.join(10)
+        transport.close()
