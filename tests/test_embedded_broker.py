@@ -9,11 +9,12 @@ import psutil
 import pytest
 from typer.testing import CliRunner
 
+from bench.workload import fresh_settings
 from cli.main import app
 from domain.models import Join
 from infra.broker import KINDS, BrokerError, EmbeddedBroker, free_port, port_in_use
 from infra.kafka import create_topics
-from tests.kafka_helpers import fresh_settings, produce_actions, read_topic
+from tests.kafka_helpers import produce_actions, read_topic
 
 pytestmark = pytest.mark.slow
 
