@@ -1,4 +1,4 @@
-"""The REST API: games as the recovery store holds them, and a game's live states as SSE.
+"""The API: games as the recovery store holds them, live states as SSE, and the WebSocket gateway.
 
 `create_app` is handed its settings by the entrypoint (`moba api`); the store is opened
 on the first request that needs it, so the API can start before the dataflow.
@@ -17,10 +17,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
 
 from api.events import state_events
+from api.gateway import Gateway, add_gateway
 from api.schemas import ErrorBody, GameDetail, GamePage, GameSummary, Health, now_utc
 from api.store import GameStore, NoStore, NotARecoveryStore, UnknownGame
 from api.web import add_web_page
-from domain.models import MAX_GAME_ID
+from domain.models import MAX_GAME_ID, GameState
 from infra.settings import Settings
 
 GameIdPath = Annotated[int, Path(ge=0, le=MAX_GAME_ID, description="The game's id.")]
@@ -50,6 +51,13 @@ class Stores:
                 self._store = store
             return self._store
 
+    def state(self, game_id: int) -> GameState | None:
+        """The game's stored state, or None when the store lacks it or cannot be read (yet)."""
+        try:
+            return self.get().game(game_id).state
+        except (NoStore, NotARecoveryStore, UnknownGame):
+            return None
+
     def drop(self) -> None:
         with self._lock:
             if self._store is not None:
@@ -60,12 +68,15 @@ class Stores:
 def create_app(settings: Settings) -> FastAPI:
     """The API over `settings.recovery_dir` and `settings.games_topic`."""
     stores = Stores(settings)
+    gateway = Gateway(settings, snapshot=stores.state)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        gateway.start()
         try:
             yield
         finally:
+            gateway.stop()
             stores.drop()
 
     app = FastAPI(
@@ -74,6 +85,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     _add_error_handlers(app, stores)
+    add_gateway(app, gateway)
     add_web_page(app)
 
     @app.get("/health")

@@ -69,6 +69,22 @@ class Settings(BaseSettings):
     )
     api_host: str = Field("127.0.0.1", description="Address `moba api` binds.")
     api_port: int = Field(8000, ge=0, le=65535, description="Port `moba api` binds.")
+    gateway_linger_ms: int = Field(
+        5,
+        ge=0,
+        le=1000,
+        description="How long the gateway's producer gathers intents into one batch per partition.",
+    )
+    gateway_delivery_timeout_ms: int = Field(
+        10_000,
+        ge=1000,
+        description="An intent the broker has not acknowledged by then is reported to its socket as `undelivered`.",
+    )
+    gateway_socket_buffer: int = Field(
+        256,
+        ge=1,
+        description="States waiting for one slow WebSocket; beyond it the oldest are dropped (each state is whole).",
+    )
 
     @property
     def bootstrap_list(self) -> list[str]:

@@ -1,0 +1,10 @@
+"""The front door for players: WebSocket endpoints over one producer and one consumer per process.
+
+`routes` holds the endpoints and the `Gateway` the app opens in its lifespan; `hub` the
+shared `games` consumer and its fan-out; `intents` the shared `actions` producer;
+`seats` the parsing of URLs and frames; `subscriber` one socket's outbox.
+"""
+
+from api.gateway.routes import Gateway, add_gateway
+
+__all__ = ["Gateway", "add_gateway"]

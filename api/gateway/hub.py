@@ -1,0 +1,277 @@
+"""The gateway's one `games` consumer, and the fan-out of each state to its game's sockets.
+
+One consumer per process, without a group: it is assigned partition g mod P when the
+first socket of a game on it connects, and unassigned when the last socket of that
+partition leaves. It runs on its own thread and hands states to the event loop in
+batches; the loop gives each state to the `Subscriber` of every socket of its game.
+
+A new socket first gets the newest state the hub already read, else the recovery
+store's snapshot; a partition is read from a few seconds back when it is assigned, so
+any state written after the snapshot the store holds is read too. Only once that read
+has reached the partition's end is a game without any state said to be waiting for
+its first one. Versions only go up on a socket, so replays (after a dataflow crash, or
+this rewind) never reach a player.
+"""
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from pydantic import ValidationError
+
+from api.gateway.subscriber import Subscriber
+from domain.models import GameState
+from domain.wire import decode_state, encode_state
+from infra.kafka import consumer_config, partition_for
+from infra.settings import Settings
+
+REWIND = timedelta(seconds=5)  # snapshot timestamps have 1 s resolution; epochs last ~1 s
+POLL_S = 0.05  # also how soon a new partition's assignment starts
+RETRY_S = 1.0  # how often an assignment that failed (broker away) is tried again
+BATCH = 500
+LOOKUP_TIMEOUT_S = 2.0
+NOTHING_TO_READ = -1  # a partition assigned at its end is caught up at once
+
+Snapshot = Callable[[int], GameState | None]
+State = tuple[int, int, str]  # (game_id, version, wire JSON)
+
+
+class StateHub:
+    """Subscribe a socket to a game: it gets the game's newest state, then every newer one."""
+
+    def __init__(self, settings: Settings, snapshot: Snapshot) -> None:
+        self.settings = settings
+        self._snapshot = snapshot
+        self._log = logging.getLogger("moba.gateway.hub")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # the event loop's thread only:
+        self._subscribers: dict[int, set[Subscriber]] = {}
+        self._latest: dict[int, tuple[int, str]] = {}  # newest state read, per game
+        self._needed: dict[int, int] = {}  # partition -> games subscribed on it
+        self._caught_up: set[int] = set()  # needed partitions read up to their end once
+        # the consumer's thread only, fed by the loop through _commands:
+        self._commands: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the consumer thread; call from the event loop that will serve the sockets."""
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name="moba-gateway-hub", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    @property
+    def partitions(self) -> list[int]:
+        """The `games` partitions some socket needs now."""
+        return sorted(self._needed)
+
+    async def subscribe(self, game_id: int, subscriber: Subscriber) -> None:
+        """Add `subscriber` to `game_id`: it gets the newest state known, or hears there is none.
+
+        Until the game's partition has been read to its end, nothing is offered: the
+        newest of what was read and of the store's snapshot is offered then, rather than
+        a replay of the last seconds or a snapshot that the topic already superseded.
+        """
+        stored = await asyncio.to_thread(self._snapshot, game_id)
+        partition = partition_for(game_id, self.settings.partitions)
+        games = self._subscribers.setdefault(game_id, set())
+        if not games:
+            self._needed[partition] = self._needed.get(partition, 0) + 1
+            if self._needed[partition] == 1:
+                self._commands.put(("assign", partition))
+        games.add(subscriber)
+        if stored is not None:
+            self._remember(game_id, stored.version, encode_state(stored).decode())
+        if partition in self._caught_up:
+            self._greet(game_id, subscriber)
+
+    def unsubscribe(self, game_id: int, subscriber: Subscriber) -> None:
+        games = self._subscribers.get(game_id)
+        if games is None or subscriber not in games:
+            return
+        games.discard(subscriber)
+        if games:
+            return
+        del self._subscribers[game_id]
+        partition = partition_for(game_id, self.settings.partitions)
+        self._needed[partition] -= 1
+        if self._needed[partition] == 0:
+            del self._needed[partition]
+            self._caught_up.discard(partition)
+            self._commands.put(("unassign", partition))
+            p = self.settings.partitions
+            for game in [g for g in self._latest if partition_for(g, p) == partition]:
+                del self._latest[game]
+
+    def _fan_out(self, states: list[State], caught_up: list[int]) -> None:
+        """On the loop: remember each game's newest state and offer it to the game's sockets.
+
+        States of a partition still being read up to its end are only remembered; when
+        it gets there, each socket waiting on it is offered its game's newest state.
+        """
+        p = self.settings.partitions
+        for game_id, version, text in states:
+            partition = partition_for(game_id, p)
+            if partition not in self._needed:
+                continue  # read just before its partition was given up
+            self._remember(game_id, version, text)
+            if partition in self._caught_up:
+                for subscriber in self._subscribers.get(game_id, ()):
+                    subscriber.offer(version, text)
+        for partition in caught_up:
+            if partition not in self._needed or partition in self._caught_up:
+                continue
+            self._caught_up.add(partition)
+            for game_id, subscribers in self._subscribers.items():
+                if partition_for(game_id, p) == partition:
+                    for subscriber in subscribers:
+                        self._greet(game_id, subscriber)
+
+    def _remember(self, game_id: int, version: int, text: str) -> None:
+        latest = self._latest.get(game_id)
+        if latest is None or version > latest[0]:
+            self._latest[game_id] = (version, text)
+
+    def _greet(self, game_id: int, subscriber: Subscriber) -> None:
+        """A new socket's first frame: its game's newest state, or word that it has none yet."""
+        latest = self._latest.get(game_id)
+        if latest is not None:
+            subscriber.offer(*latest)
+        else:
+            subscriber.no_state_yet(game_id)
+
+    def _run(self) -> None:
+        config = consumer_config(self.settings, logger=self._log, error_cb=self._on_error)
+        config["reconnect.backoff.max.ms"] = 1000
+        consumer = Consumer(config)
+        reader = _Reader(consumer, self.settings.games_topic, self._log)
+        try:
+            while not self._stop.is_set():
+                self._take_commands(reader, wait=not reader.assigned)
+                reader.assign_pending()
+                states = reader.read(POLL_S)
+                caught_up = reader.caught_up()
+                if (states or caught_up) and self._loop is not None:
+                    self._loop.call_soon_threadsafe(self._fan_out, states, caught_up)
+        except Exception:
+            self._log.exception("the gateway's consumer stopped")
+            raise
+        finally:
+            consumer.close()
+
+    def _take_commands(self, reader: "_Reader", wait: bool) -> None:
+        """Apply the loop's (un)assign commands; with nothing to read, wait a moment for one."""
+        try:
+            while True:
+                if wait:
+                    command, partition = self._commands.get(timeout=POLL_S)
+                else:
+                    command, partition = self._commands.get_nowait()
+                reader.apply(command, partition)
+                wait = False
+        except queue.Empty:
+            return
+
+    def _on_error(self, err: KafkaError) -> None:
+        self._log.warning("games consumer: %s", err)
+
+
+class _Reader:
+    """The consumer's assignment and reads; used only on the hub's thread."""
+
+    def __init__(self, consumer: Consumer, topic: str, log: logging.Logger) -> None:
+        self.consumer = consumer
+        self.topic = topic
+        self.log = log
+        self.assigned: set[int] = set()
+        self.pending: dict[int, float] = {}  # partition -> read from this time (epoch seconds)
+        self.catching_up: dict[int, int] = {}  # partition -> its end offset when assigned
+        self.retry_at = 0.0
+
+    def apply(self, command: str, partition: int) -> None:
+        if command == "assign":
+            self.pending[partition] = time.time() - REWIND.total_seconds()
+            self.retry_at = 0.0
+        elif partition in self.pending:
+            del self.pending[partition]
+        elif partition in self.assigned:
+            self.consumer.incremental_unassign([TopicPartition(self.topic, partition)])
+            self.assigned.discard(partition)
+            self.catching_up.pop(partition, None)
+
+    def assign_pending(self) -> None:
+        """Assign each pending partition from its start time; retried later while the broker is away."""
+        if not self.pending or time.monotonic() < self.retry_at:
+            return
+        for partition, since in list(self.pending.items()):
+            try:
+                offset, end = start_offset(self.consumer, self.topic, partition, since)
+            except KafkaException as err:
+                self.log.warning("cannot assign %s[%d] yet: %s", self.topic, partition, err)
+                self.retry_at = time.monotonic() + RETRY_S
+                return
+            self.consumer.incremental_assign([TopicPartition(self.topic, partition, offset)])
+            self.assigned.add(partition)
+            self.catching_up[partition] = end if offset < end else NOTHING_TO_READ
+            del self.pending[partition]
+
+    def caught_up(self) -> list[int]:
+        """Partitions whose read has just reached the end they had when they were assigned."""
+        done = []
+        for partition, end in self.catching_up.items():
+            if end == NOTHING_TO_READ:
+                done.append(partition)
+                continue
+            (position,) = self.consumer.position([TopicPartition(self.topic, partition)])
+            if position.offset >= end:
+                done.append(partition)
+        for partition in done:
+            del self.catching_up[partition]
+        return done
+
+    def read(self, timeout_s: float) -> list[State]:
+        """The states read within `timeout_s` (a whole batch once the first one is there)."""
+        if not self.assigned:
+            return []
+        first = self.consumer.poll(timeout_s)
+        if first is None:
+            return []
+        messages = [first, *self.consumer.consume(BATCH, 0)]
+        return [state for m in messages if (state := self._state(m)) is not None]
+
+    def _state(self, message: Message) -> State | None:
+        error = message.error()
+        if error is not None:
+            self.log.warning("games consumer: %s", error)
+            return None
+        value = message.value()
+        if value is None:
+            return None
+        try:
+            state = decode_state(value)
+        except ValidationError:
+            return None  # not a state; never the reader's to fail on
+        return state.game_id, state.version, value.decode()
+
+
+def start_offset(consumer: Consumer, topic: str, partition: int, since: float) -> tuple[int, int]:
+    """The offset of the first message written at or after `since` (else the end), and the end.
+
+    The end is read before the time lookup, so a message written in between is still read.
+    """
+    _, end = consumer.get_watermark_offsets(
+        TopicPartition(topic, partition), timeout=LOOKUP_TIMEOUT_S, cached=False
+    )
+    wanted = TopicPartition(topic, partition, int(since * 1000))
+    (found,) = consumer.offsets_for_times([wanted], timeout=LOOKUP_TIMEOUT_S)
+    return (found.offset if found.offset >= 0 else end), end

@@ -1,0 +1,145 @@
+"""The WebSocket endpoints: a seat's intents in, its game's states out, one Kafka client each way.
+
+`Gateway` holds the process's one `StateHub` (consumer) and one `IntentProducer`; the
+app opens them in its lifespan. Each socket is a `Subscriber` (its outbox) and a task
+that sends what the outbox holds, so a slow socket only ever waits for itself.
+docs/gateway.md is the protocol.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+
+from fastapi import FastAPI, WebSocket
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from api.gateway.hub import Snapshot, StateHub
+from api.gateway.intents import IntentProducer
+from api.gateway.seats import MALFORMED, Refusal, Seat, game_of
+from api.gateway.subscriber import Subscriber
+from infra.settings import Settings
+
+INTERNAL_ERROR = 1011
+log = logging.getLogger("moba.gateway")
+
+
+class Gateway:
+    """The process's Kafka clients for every socket: started and stopped by the app's lifespan."""
+
+    def __init__(self, settings: Settings, snapshot: Snapshot) -> None:
+        self.settings = settings
+        self.hub = StateHub(settings, snapshot)
+        self.intents = IntentProducer(settings)
+
+    def start(self) -> None:
+        self.hub.start()
+        self.intents.start()
+
+    def stop(self) -> None:
+        self.intents.stop()
+        self.hub.stop()
+
+    @contextlib.asynccontextmanager
+    async def session(self, websocket: WebSocket, game_id: int) -> AsyncIterator[Subscriber]:
+        """The socket subscribed to its game, with its outbox being sent, until the block ends."""
+        subscriber = Subscriber(self.settings.gateway_socket_buffer)
+        sender = asyncio.create_task(_send(websocket, subscriber))
+        try:
+            await self.hub.subscribe(game_id, subscriber)
+            yield subscriber
+        finally:
+            self.hub.unsubscribe(game_id, subscriber)
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+
+
+def add_gateway(app: FastAPI, gateway: Gateway) -> None:
+    """Mount `/games/{game_id}/play` and `/games/{game_id}/watch` on `app`."""
+
+    @app.websocket("/games/{game_id}/play")
+    async def play(
+        websocket: WebSocket, game_id: str, player: str | None = None, token: str | None = None
+    ) -> None:
+        """A player's socket: the game's states out, the seat's intents in."""
+        await websocket.accept()
+        with _closing_on_refusal() as close:
+            seat = Seat.check(game_of(game_id), player, token, gateway.settings.secret_key)
+            async with gateway.session(websocket, seat.game_id) as subscriber:
+                await _take_intents(websocket, seat, subscriber, gateway)
+        await close(websocket)
+
+    @app.websocket("/games/{game_id}/watch")
+    async def watch(websocket: WebSocket, game_id: str) -> None:
+        """A spectator's socket: the game's states out, nothing in."""
+        await websocket.accept()
+        with _closing_on_refusal() as close:
+            async with gateway.session(websocket, game_of(game_id)):
+                if await _frame(websocket) is not None:
+                    raise Refusal(MALFORMED, "malformed frame: a watch socket takes no frames")
+        await close(websocket)
+
+
+async def _take_intents(
+    websocket: WebSocket, seat: Seat, subscriber: Subscriber, gateway: Gateway
+) -> None:
+    """Hand each frame's intent to the producer until the client leaves; failures come back as reports."""
+
+    def undelivered(action_id: str, reason: str) -> None:
+        subscriber.report(
+            json.dumps({"type": "undelivered", "action_id": action_id, "reason": reason})
+        )
+
+    max_bytes = gateway.settings.max_action_bytes
+    while (text := await _frame(websocket)) is not None:
+        gateway.intents.send(seat.action(text, max_bytes), undelivered)
+
+
+async def _frame(websocket: WebSocket) -> str | None:
+    """The next text frame, None when the client has gone; a binary frame is refused."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        return None
+    text = message.get("text")
+    if text is None:
+        raise Refusal(MALFORMED, "malformed frame: frames are JSON text, not binary")
+    return str(text)
+
+
+async def _send(websocket: WebSocket, subscriber: Subscriber) -> None:
+    """Send the outbox as it fills; ends quietly when the client has gone."""
+    try:
+        while True:
+            for text in await subscriber.next():
+                await websocket.send_text(text)
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        return  # the receiving side sees the disconnect and ends the session
+
+
+class _Closer:
+    """How the socket ends: with the refusal's code and reason, or an internal error's, or as is."""
+
+    def __init__(self) -> None:
+        self.code: int | None = None
+        self.reason = ""
+
+    async def __call__(self, websocket: WebSocket) -> None:
+        if self.code is None or websocket.application_state != WebSocketState.CONNECTED:
+            return
+        with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
+            await websocket.close(self.code, self.reason)
+
+
+@contextlib.contextmanager
+def _closing_on_refusal() -> Iterator[_Closer]:
+    """Turn a refusal or an unexpected error into the close code and reason to end with."""
+    closer = _Closer()
+    try:
+        yield closer
+    except Refusal as refusal:
+        closer.code, closer.reason = refusal.code, refusal.reason
+    except Exception as err:
+        log.exception("gateway socket failed")
+        closer.code, closer.reason = INTERNAL_ERROR, f"internal error: {type(err).__name__}"

@@ -1,0 +1,88 @@
+"""Who a socket speaks for, and what its frames mean: the gateway's parsing, with its refusals.
+
+The seat comes from the URL (game, player, token) and is checked once, when the socket
+opens; each frame is then parsed by the domain's own action model with the seat's
+fields added, exactly as the dataflow parses actions, and the dataflow checks the
+token again. Every refusal carries a WebSocket close code and a reason naming the problem.
+"""
+
+import json
+from dataclasses import dataclass
+
+from domain.auth import is_authentic
+from domain.board import PLAYERS
+from domain.models import MAX_GAME_ID, Action, Join
+from domain.wire import InvalidMessage, decode_action
+
+MALFORMED = 4400
+UNAUTHORIZED = 4401
+NO_SEAT = 4404
+SEAT_FIELDS = ("game_id", "player", "token")
+REASON_BYTES = 123  # the most a WebSocket close frame's reason may hold
+
+
+class Refusal(Exception):
+    """Close the socket with `code` and `reason`."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason.encode()[:REASON_BYTES].decode(errors="ignore")
+
+
+def game_of(path_id: str) -> int:
+    """The game id in the URL, or a 4404 refusal."""
+    if not (path_id.isascii() and path_id.isdigit()) or int(path_id) > MAX_GAME_ID:
+        raise Refusal(NO_SEAT, f"no game {path_id[:20]!r}: ids are integers 0 to {MAX_GAME_ID}")
+    return int(path_id)
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A player's place in a game, as the URL gives it and the gateway checked it."""
+
+    game_id: int
+    player: str
+    token: str | None
+
+    @classmethod
+    def check(
+        cls, game_id: int, player: str | None, token: str | None, secret: bytes | None
+    ) -> "Seat":
+        """The seat, or a refusal: 4404 for a player not on the board, 4401 for a bad token."""
+        if player is None or player not in PLAYERS:
+            named = "no player given" if player is None else f"no player {player[:16]!r}"
+            raise Refusal(NO_SEAT, f"{named} in game {game_id}: choose one of {', '.join(PLAYERS)}")
+        seat = cls(game_id, player, token)
+        if secret is not None:
+            if not token:
+                raise Refusal(UNAUTHORIZED, f"missing token for {player} in game {game_id}")
+            if len(token) > 128 or not is_authentic(secret, seat.join()):
+                raise Refusal(UNAUTHORIZED, f"wrong token for {player} in game {game_id}")
+        return seat
+
+    def join(self) -> Join:
+        return Join(game_id=self.game_id, player=self.player, token=self.token)
+
+    def action(self, frame: str, max_bytes: int) -> Action:
+        """The intent in a text frame, as this seat's action; a 4400 refusal if it is not one."""
+        if len(frame) > max_bytes:
+            raise Refusal(MALFORMED, f"malformed frame: {len(frame)} characters > {max_bytes}")
+        try:
+            fields = json.loads(frame)
+        except (ValueError, RecursionError):
+            raise Refusal(MALFORMED, "malformed frame: not JSON") from None
+        if not isinstance(fields, dict):
+            raise Refusal(MALFORMED, "malformed frame: not a JSON object")
+        given = [name for name in SEAT_FIELDS if name in fields]
+        if given:
+            raise Refusal(
+                MALFORMED,
+                f"malformed frame: {', '.join(given)} come from the URL, not the frame",
+            )
+        seat = {"game_id": self.game_id, "player": self.player, "token": self.token}
+        raw = json.dumps({**fields, **seat}).encode()
+        try:
+            return decode_action(raw, max_bytes=max_bytes + 512)  # room for the seat's fields
+        except InvalidMessage as err:
+            raise Refusal(MALFORMED, f"malformed frame: {err.detail}") from None
