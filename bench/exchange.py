@@ -11,7 +11,6 @@ processes are slower here, no dataflow keyed like ours gains from them on this m
 import argparse
 import os
 import subprocess
-import sys
 import time
 from typing import Any
 
@@ -21,7 +20,6 @@ from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from dataflows import launch
-from infra.broker import free_port
 
 PARTITIONS = 10
 GAMES = 1_000
@@ -92,15 +90,11 @@ def __getattr__(name: str) -> Dataflow:
 def wall_s(items: int, processes: int) -> float:
     """Seconds for `processes` processes of one worker each to run the flow over `items`."""
     env = {**os.environ, "BENCH_ITEMS": str(items)}
-    base = [sys.executable, "-m", "bytewax.run", "bench.exchange", "-w", "1"]
-    addresses = ";".join(f"127.0.0.1:{free_port()}" for _ in range(processes))
-    argvs = (
-        [base]
-        if processes == 1
-        else [[*base, "-i", str(i), "-a", addresses] for i in range(processes)]
-    )
     started = time.perf_counter()
-    running = [subprocess.Popen(argv, env=env, cwd=launch.REPO_ROOT) for argv in argvs]
+    running = [
+        subprocess.Popen(argv, env=env, cwd=launch.REPO_ROOT)
+        for argv in launch.cluster(processes, 1, flow="bench.exchange")
+    ]
     if any(p.wait(300) != 0 for p in running):
         raise RuntimeError("a bytewax process failed")
     return time.perf_counter() - started

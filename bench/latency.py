@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Producer
 
-from bench.workload import FlowProcess, end_offsets_reader, settle
+from bench.workload import end_offsets_reader, settle
 from dataflows import launch
+from dataflows.process import Process
 from domain.models import Move
 from domain.wire import encode_action
 from infra.kafka import game_key, partition_for, producer_config
@@ -163,11 +164,11 @@ def _wait_for(consumer: object, needle: bytes, deadline: float, strict: bool = T
         raise TimeoutError(f"no answer containing {needle!r}")
 
 
-def wait_first_state(flow: FlowProcess, settings: Settings, timeout_s: float = 60.0) -> None:
+def wait_first_state(flow: Process, settings: Settings, timeout_s: float = 60.0) -> None:
     """Send a move in game 0 until its state comes back (the flow is then running)."""
     closed = time.monotonic() + timeout_s
     while True:
-        flow.check()
+        flow.raise_if_exited()
         try:
             closed_loop(settings, 1, timeout_s=2.0, strict=True)
             return

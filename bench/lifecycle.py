@@ -6,7 +6,6 @@ the dataflow's own RSS with a single game (for memory with 10,000).
 """
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -19,13 +18,15 @@ from confluent_kafka.admin import AdminClient
 
 from bench.workload import (
     Counter,
-    FlowProcess,
     end_offsets_reader,
     joins,
     produce_all,
     records,
+    rss_bytes,
     settle,
 )
+from dataflows import launch
+from dataflows.process import Process
 from domain.models import Join
 from domain.wire import encode_action
 from infra.broker import EmbeddedBroker, free_port
@@ -47,33 +48,20 @@ def up_s(root: Path, moba: list[str], timeout_s: float = 60.0) -> float:
     settings = Settings(bootstrap_servers=f"127.0.0.1:{free_port()}", data_dir=root / "up")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOBA_")}
     env.update(settings.as_env())
-    started = time.monotonic()
-    process = subprocess.Popen(
-        [*moba, "up"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    up = Process.start("moba up", [*moba, "up"], root / "up.log", env=env)
     try:
-        _wait_accepts(settings, started + timeout_s, process)
-        return time.monotonic() - started
+        _wait_accepts(settings, up.started_at + timeout_s, up)
+        return time.monotonic() - up.started_at
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        up.stop(20)
 
 
-def _wait_accepts(settings: Settings, deadline: float, process: subprocess.Popen[bytes]) -> None:
+def _wait_accepts(settings: Settings, deadline: float, up: Process) -> None:
     """Poll until `actions` exists and a join produced to it is acknowledged."""
     quiet = {"logger": _quiet(), "reconnect.backoff.max.ms": 50, "reconnect.backoff.ms": 10}
     admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, **quiet})
     while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"moba up exited with {process.returncode}")
+        up.raise_if_exited()
         if time.monotonic() > deadline:
             raise TimeoutError("moba up never accepted an action")
         try:
@@ -122,7 +110,7 @@ def bare_first_message_s(settings: Settings, timeout_s: float = 60.0) -> float:
 
     Leaves a join of game 0 waiting on `actions` for `first_state`.
     """
-    produce_all(settings, settings.actions_topic, records(joins(1), settings.partitions))
+    produce_all(settings, settings.actions_topic, records(joins(range(1)), settings.partitions))
     topic = settings.dlq_topic  # empty, distinct from `games`
     with Counter(settings, topic) as counter:
         started = time.monotonic()
@@ -147,11 +135,11 @@ def first_state(settings: Settings, root: Path, timeout_s: float = 60.0) -> Firs
     """Dataflow start until the state of an action already waiting on `actions` is on `games`."""
     with Counter(settings, settings.games_topic) as counter:
         counter.settle()  # the reader's own start is not the dataflow's
-        flow = FlowProcess(settings, root / "first-state.log").start()
+        flow = launch.start(settings, root / "first-state.log")
         try:
-            counter.until(1, timeout_s, alive=flow.check)
+            counter.until(1, timeout_s, alive=flow.raise_if_exited)
             seconds = time.monotonic() - flow.started_at
-            return FirstState(seconds, flow.rss_mb())
+            return FirstState(seconds, rss_bytes(flow.pid) / 2**20)
         finally:
             flow.kill()
 
@@ -164,13 +152,13 @@ class LiveGames:
 
 def live_games(settings: Settings, root: Path, games: int, timeout_s: float = 300.0) -> LiveGames:
     """`games` live games: the dataflow's RSS, then kill -9, restart, time to the first new state."""
-    produce_all(settings, settings.actions_topic, records(joins(games), settings.partitions))
+    produce_all(settings, settings.actions_topic, records(joins(range(games)), settings.partitions))
     with Counter(settings, settings.games_topic) as counter:
-        flow = FlowProcess(settings, root / "live.log").start()
+        flow = launch.start(settings, root / "live.log")
         try:
-            counter.until(games, timeout_s, alive=flow.check)
+            counter.until(games, timeout_s, alive=flow.raise_if_exited)
             _wait_snapshot(settings, games, time.monotonic() + timeout_s)
-            rss_mb = flow.rss_mb()
+            rss_mb = rss_bytes(flow.pid) / 2**20
         finally:
             flow.kill()
     # The first action after the crash: its state is the first new one.
@@ -184,11 +172,11 @@ def live_games(settings: Settings, root: Path, games: int, timeout_s: float = 30
             settings.actions_topic,
             [(partition, game_key(1), encode_action(move))],
         )
-        restarted = FlowProcess(settings, root / "live-restarted.log").start()
+        restarted = launch.start(settings, root / "live-restarted.log")
         try:
             deadline = restarted.started_at + timeout_s
             while time.monotonic() < deadline:
-                restarted.check()
+                restarted.raise_if_exited()
                 msg = reader.poll(0.05)  # returns as soon as one message arrives
                 if msg is not None and msg.error() is None and b"after-crash" in msg.value():
                     return LiveGames(time.monotonic() - restarted.started_at, rss_mb)

@@ -10,7 +10,7 @@ import time
 
 from confluent_kafka import Producer
 
-from bench.workload import game_actions, records
+from bench.workload import key_presses, records
 from infra.kafka import producer_config
 from infra.settings import Settings
 
@@ -21,7 +21,7 @@ def main() -> None:
     parser.add_argument("--games", type=int, default=200)
     args = parser.parse_args()
     settings = Settings()
-    workload = records(game_actions(args.games, 200_000, seed=7, first_game=1), settings.partitions)
+    workload = records(key_presses(range(1, args.games + 1), 200_000, seed=7), settings.partitions)
     producer = Producer(producer_config(settings))
     running = True
 

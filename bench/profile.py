@@ -15,7 +15,8 @@ from collections import Counter as Tally
 from pathlib import Path
 
 from bench import throughput
-from bench.workload import Counter, FlowProcess, game_actions, records
+from bench.workload import Counter, key_presses, records
+from dataflows import launch
 from dataflows.games import collect_rarely
 from domain.rules import new_game, next_state
 from domain.wire import StateEncoder, decode_action, encode_action
@@ -43,7 +44,7 @@ def domain_us(count: int = 20_000) -> dict[str, float]:
     otherwise make the collector's full passes a large part of what is measured.
     """
     collect_rarely()
-    actions = game_actions(100, count)
+    actions = list(key_presses(range(100), count))
     raws = [encode_action(a) for a in actions]
     states: dict[int, object] = {}
     after = []
@@ -84,13 +85,12 @@ def profile_flow(actions: int, games: int, out: Path) -> float:
     """Run the dataflow over pre-loaded actions under py-spy; returns its steady actions/s."""
     with EmbeddedBroker(port=free_port(), log_path=out.parent / "broker.log") as broker:
         loaded = throughput.load(
-            broker.bootstrap_servers, out.parent, records(game_actions(games, actions), 10)
+            broker.bootstrap_servers, out.parent, records(key_presses(range(games), actions), 10)
         )
         settings = loaded.settings
         with Counter(settings, settings.games_topic) as counter:
-            flow = FlowProcess(settings, out.parent / "dataflow.log").start()
-            assert flow.process is not None
-            pid = str(flow.process.pid)
+            flow = launch.start(settings, out.parent / "dataflow.log")
+            pid = str(flow.pid)
             spy = subprocess.Popen(
                 [
                     "py-spy",
@@ -109,7 +109,7 @@ def profile_flow(actions: int, games: int, out: Path) -> float:
                 stderr=subprocess.DEVNULL,
             )
             try:
-                counter.until(loaded.count, 600, alive=flow.check)
+                counter.until(loaded.count, 600, alive=flow.raise_if_exited)
             finally:
                 flow.kill()
                 spy.wait(60)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from bench import latency, lifecycle, query, throughput
 from bench.report import Results, percentile
-from bench.workload import fresh_settings, game_actions, records
+from bench.workload import fresh_settings, key_presses, records
+from dataflows import launch
 from infra.broker import EmbeddedBroker, free_port
 
 Say = Callable[[str], None]
@@ -49,7 +50,7 @@ def run(plan: Plan, say: Callable[[str], None]) -> Results:
         with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as broker:
             servers = broker.bootstrap_servers
             say(f"broker {servers}; work dir {root}")
-            workload = records(game_actions(plan.games, plan.actions), 10)
+            workload = records(key_presses(range(plan.games), plan.actions), 10)
             for i in range(1, plan.repeat + 1):
                 say(f"repeat {i}/{plan.repeat}")
                 for measure in (_throughput, _latency, _lifecycle):
@@ -105,7 +106,7 @@ def _latency(
 ) -> None:
     settings = fresh_settings(servers, root)
     raw = latency.raw_round_trip(settings, plan.samples)
-    flow = throughput.FlowProcess(settings, root / "latency.log").start()
+    flow = launch.start(settings, root / "latency.log")
     try:
         latency.wait_first_state(flow, settings)
         idle = latency.closed_loop(settings, plan.samples)

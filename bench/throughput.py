@@ -15,15 +15,14 @@ from confluent_kafka import Producer, TopicPartition
 
 from bench.workload import (
     Counter,
-    FlowProcess,
     MachineCpu,
     Record,
     fresh_settings,
     produce_all,
     steady_rate,
     tuned_consumer,
-    two_processes,
 )
+from dataflows import launch
 from infra.kafka import produce_patiently, producer_config
 from infra.settings import Settings
 
@@ -59,14 +58,11 @@ def dataflow_rate(
     """
     settings = loaded.settings
     with Counter(settings, settings.games_topic) as counter:
-        if processes == 1:
-            flows = [FlowProcess(settings, root / "dataflow.log").start()]
-        else:
-            flows = two_processes(settings, root)
+        flows = launch.start_cluster(settings, root, processes)
 
         def alive() -> None:
             for flow in flows:
-                flow.check()
+                flow.raise_if_exited()
 
         try:
             counter.until(1, timeout_s, alive)

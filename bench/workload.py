@@ -1,24 +1,25 @@
-"""What every measurement needs: fresh topics on the bench's broker, pre-encoded actions, counting readers, dataflow processes.
+"""What every measurement needs: fresh topics, generated actions, counting readers, the machine's load.
 
 Messages are counted by reading them, never from high watermarks (Tansu's undercount).
+The soak, the memory runs and the tests take their topics and actions from here too.
 """
 
 import os
 import random
-import signal
-import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka import OFFSET_END, Consumer, Producer, TopicPartition
 
-from dataflows import launch
-from domain.models import Action, Join, Move, Throw
+from client.strategy import choose
+from domain.board import DIRECTIONS, PLAYERS
+from domain.models import Action, GameState, Join, Move, Throw
+from domain.rules import new_game, next_state
 from domain.wire import encode_action
-from infra.broker import free_port
 from infra.kafka import (
     consumer_config,
     create_topics,
@@ -29,58 +30,110 @@ from infra.kafka import (
 )
 from infra.settings import Settings
 
-DIRECTIONS = ("up", "down", "left", "right")
-PLAYERS = tuple(f"{team}{i}" for team in "AB" for i in range(1, 6))
-
 Record = tuple[int, bytes, bytes]  # (partition, key, value) ready to produce
 
 
-def fresh_settings(bootstrap_servers: str, root: Path, partitions: int = 10) -> Settings:
-    """Settings on new topics of their own (and a new data dir), topics created."""
+@dataclass(frozen=True)
+class Message:
+    """A message read back from a topic."""
+
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, bytes]
+
+
+def fresh_settings(bootstrap_servers: str, root: Path, **overrides: Any) -> Settings:
+    """Settings on topics of their own on `bootstrap_servers` (created here), data under `root`.
+
+    Every call gets new topic names and a new data dir `root/<suffix>`, so runs and
+    tests never share a topic or a recovery store. `overrides` are further settings.
+    """
     suffix = uuid.uuid4().hex[:8]
     settings = Settings(
         bootstrap_servers=bootstrap_servers,
-        partitions=partitions,
-        actions_topic=f"bench-actions-{suffix}",
-        games_topic=f"bench-games-{suffix}",
-        dlq_topic=f"bench-dlq-{suffix}",
+        actions_topic=f"actions-{suffix}",
+        games_topic=f"games-{suffix}",
+        dlq_topic=f"actions.dlq-{suffix}",
         data_dir=root / suffix,
-        snapshot_interval_s=1.0,
+        **overrides,
     )
     create_topics(settings)
     return settings
 
 
-def game_actions(games: int, count: int, seed: int = 6, first_game: int = 0) -> list[Action]:
-    """`count` actions spread round-robin over `games` games: mostly moves, a few throws.
+def key_presses(games: range, count: int, seed: int = 6, throws: float = 0.03) -> Iterator[Action]:
+    """`count` random key presses over `games`, round-robin: moves, and a share `throws` of throws.
 
     Random players and directions, so some moves are rejected (walls, edges, occupied
-    cells) and some games end, as in play; every action still yields one state.
+    cells) and some games end, as in play; every action still yields one state. Lazy,
+    so an hour's worth costs no memory; `list()` it to produce it more than once.
     """
     rng = random.Random(seed)
-    actions: list[Action] = []
-    for i in range(count):
-        game_id = first_game + i % games
-        player = rng.choice(PLAYERS)
-        direction = rng.choice(DIRECTIONS)
-        action_id = f"b{i}"
-        if rng.random() < 0.03:
-            actions.append(
-                Throw(game_id=game_id, player=player, direction=direction, action_id=action_id)
-            )
-        else:
-            actions.append(
-                Move(game_id=game_id, player=player, direction=direction, action_id=action_id)
-            )
-    return actions
+    for n in range(count):
+        game_id = games[n % len(games)]
+        kind = Throw if rng.random() < throws else Move
+        player, direction = rng.choice(PLAYERS), rng.choice(DIRECTIONS)
+        yield kind(game_id=game_id, player=player, direction=direction, action_id=f"{game_id}-{n}")
 
 
-def joins(games: int, first_game: int = 0) -> list[Action]:
+def realistic_games(games: int, actions: int, seed: int, first_id: int = 1000) -> list[Action]:
+    """`actions` actions over `games` games, interleaved at random, as players would send them.
+
+    Each game is simulated with the domain: mostly a random key press (a move, rarely
+    a throw; rejected or not), sometimes what the bots' strategy would do, now and then
+    a join; players of a finished game keep pressing keys for a while (rejected as
+    `game_over`). The soak's workload: slower to make than `key_presses`, closer to play.
+    """
+    rng = random.Random(seed)
+    ids = list(range(first_id, first_id + games))
+    budget = {g: actions // games + (1 if i < actions % games else 0) for i, g in enumerate(ids)}
+    states = {g: new_game(g) for g in ids}
+    out: list[Action] = []
+    open_ids = [g for g in ids if budget[g] > 0]
+    while open_ids:
+        i = rng.randrange(len(open_ids))
+        g = open_ids[i]
+        action = _one_action(states[g], rng, f"{g}-{states[g].version}")
+        states[g] = next_state(states[g], action)
+        out.append(action)
+        budget[g] -= 1
+        if budget[g] == 0:
+            open_ids[i] = open_ids[-1]
+            open_ids.pop()
+    return out
+
+
+def _one_action(state: GameState, rng: random.Random, action_id: str) -> Action:
+    alive = [name for name, p in state.players.items() if p.alive] or list(state.players)
+    player = rng.choice(alive)
+    roll = rng.random()
+    g = state.game_id
+    if roll < 0.03:
+        return Join(game_id=g, player=player, action_id=action_id)
+    if roll < 0.85:  # a human's random key: a move, rarely a throw
+        kind = Throw if rng.random() < 0.02 else Move
+        return kind(game_id=g, player=player, direction=rng.choice(DIRECTIONS), action_id=action_id)
+    intent = choose(state, player, rng)
+    if intent is None:
+        return Move(game_id=g, player=player, direction=rng.choice(DIRECTIONS), action_id=action_id)
+    kind_name, direction = intent
+    kind = Throw if kind_name == "throw" else Move
+    return kind(game_id=g, player=player, direction=direction, action_id=action_id)
+
+
+def joins(games: range) -> list[Action]:
     """One `join` per game: each creates its game and makes the dataflow emit its state."""
-    return [
-        Join(game_id=g, player="A1", action_id=f"j{g}")
-        for g in range(first_game, first_game + games)
-    ]
+    return [Join(game_id=g, player="A1", action_id=f"j{g}") for g in games]
+
+
+def by_game(actions: Iterable[Action]) -> dict[int, list[Action]]:
+    """Each game's actions, in the order given: what the fold of each game applies."""
+    games: dict[int, list[Action]] = {}
+    for action in actions:
+        games.setdefault(action.game_id, []).append(action)
+    return games
 
 
 def records(actions: Iterable[Action], partitions: int) -> list[Record]:
@@ -162,6 +215,14 @@ class Counter:
         self.close()
 
 
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
 class MachineCpu:
     """Cores busy on the whole machine since it was made, from /proc/stat (Linux)."""
 
@@ -191,52 +252,3 @@ def end_offsets_reader(settings: Settings, topic: str, partition: int) -> Consum
     consumer = tuned_consumer(settings)
     consumer.assign([TopicPartition(topic, partition, OFFSET_END)])
     return consumer
-
-
-@dataclass
-class FlowProcess:
-    """The real dataflow (`python -m bytewax.run dataflows.games`) in its own process group."""
-
-    settings: Settings
-    log_path: Path
-    recovery: bool = True
-    process: subprocess.Popen[bytes] | None = None
-    started_at: float = 0.0
-
-    def start(self, argv: list[str] | None = None, workers: int = 1) -> "FlowProcess":
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.started_at = time.monotonic()
-        self.process = launch.spawn(
-            self.settings, self.log_path, argv or launch.command(workers), self.recovery
-        )
-        return self
-
-    def check(self) -> None:
-        """Raise with the log's tail if the dataflow has exited."""
-        if self.process is not None and self.process.poll() is not None:
-            tail = self.log_path.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"dataflow exited with {self.process.returncode}:\n{tail}")
-
-    def rss_mb(self) -> float:
-        """Resident memory of the process, from /proc (Linux)."""
-        assert self.process is not None
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS")
-
-    def kill(self) -> None:
-        """kill -9 the whole group: no clean shutdown, no last snapshot."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-
-def two_processes(settings: Settings, root: Path) -> list[FlowProcess]:
-    """Two dataflow processes of one worker each (`-i 0/1 -a a;b`), started."""
-    addresses = ";".join(f"127.0.0.1:{free_port()}" for _ in range(2))
-    flows = []
-    for i in range(2):
-        argv = [*launch.command(1)[:-2], "-i", str(i), "-a", addresses]
-        flows.append(FlowProcess(settings, root / f"dataflow-{i}.log").start(argv))
-    return flows

@@ -15,21 +15,19 @@ does, so games go on after a restart; an in-memory one (tansu) never does. A sto
 log does not cover is moved aside (renamed, never deleted) and the dataflow starts clean.
 """
 
-import contextlib
 import logging
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from confluent_kafka.admin import AdminClient
 
 from dataflows import launch
+from dataflows.process import Process
 from infra.broker import EmbeddedBroker, port_in_use
 from infra.kafka import consumer_config, create_topics
 from infra.recovery import (
@@ -49,39 +47,6 @@ class StackError(RuntimeError):
     """Something the person running the stack must fix; the message says what."""
 
 
-@dataclass
-class Child:
-    """A process the stack started, in its own process group so we stop it ourselves, in order."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    log_path: Path | None
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        """SIGINT (as Ctrl-C would), then SIGKILL if it does not exit in time; the whole group."""
-        self.interrupt()
-        self.wait_or_kill(timeout_s)
-
-    def interrupt(self) -> None:
-        if self.alive():
-            _signal_group(self.process, signal.SIGINT)
-
-    def wait_or_kill(self, timeout_s: float = 10.0) -> None:
-        try:
-            self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            _signal_group(self.process, signal.SIGKILL)
-            self.process.wait()
-
-    def log_tail(self, lines: int = 20) -> str:
-        if self.log_path is None or not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
 class Stack:
     """Broker + topics + dataflow (with recovery), started by `start()` and stopped by `stop()`."""
 
@@ -97,7 +62,7 @@ class Stack:
         self.recovery = recovery
         self.say = say
         self.broker: EmbeddedBroker | None = None
-        self.children: list[Child] = []
+        self.children: list[Process] = []
         self.log_dir = self.settings.data_dir / "logs"
 
     def start(self) -> "Stack":
@@ -119,24 +84,15 @@ class Stack:
             raise
         return self
 
-    def add(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Child:
+    def add(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Process:
         """Start another process (bots, client, API) in the stack; it logs to logs/<name>.log."""
-        log_path = self.log_dir / f"{name}.log"
-        with open(log_path, "ab") as log:
-            process = subprocess.Popen(
-                argv,
-                env=env if env is not None else {**os.environ, **self.settings.as_env()},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        child = Child(name, process, log_path)
+        env = env if env is not None else {**os.environ, **self.settings.as_env()}
+        child = Process.start(name, argv, self.log_dir / f"{name}.log", env=env)
         self.children.append(child)
-        self.say(f"{name}: pid {process.pid}, log {log_path}")
+        self.say(f"{name}: pid {child.pid}, log {child.log_path}")
         return child
 
-    def add_api(self) -> Child:
+    def add_api(self) -> Process:
         """The query API (`moba api`) on the settings' host and port, reading this stack's store."""
         host, port = self.settings.api_host, self.settings.api_port
         if port_in_use(host, port):
@@ -145,11 +101,11 @@ class Stack:
         self.say(f"api: http://{host}:{port}/games (OpenAPI at /docs)")
         return child
 
-    def dead(self) -> list[Child]:
+    def dead(self) -> list[Process]:
         """Children that have exited (a healthy stack has none)."""
         return [child for child in self.children if not child.alive()]
 
-    def wait(self, poll_s: float = 0.5) -> Child:
+    def wait(self, poll_s: float = 0.5) -> Process:
         """Block until a child exits (Ctrl-C raises KeyboardInterrupt here); returns that child."""
         while True:
             dead = self.dead()
@@ -168,7 +124,7 @@ class Stack:
         """
         children, self.children = self.children[::-1], []
         for child in children:
-            child.interrupt()
+            child.signal_group(signal.SIGINT)  # as Ctrl-C would
         for child in children:
             child.wait_or_kill()
         if self.broker is not None:
@@ -249,8 +205,3 @@ def broker_answers(bootstrap_servers: str, timeout_s: float = 3.0) -> bool:
         return True
     except Exception:
         return False
-
-
-def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)

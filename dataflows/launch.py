@@ -1,23 +1,37 @@
-"""How to run the games dataflow as a process: its command line and its environment.
+"""How to run the games dataflow as a process: its command line, its environment, a cluster's.
 
-Shared by `moba up` (cli/stack.py) and the tests, so both run exactly what a person
-would type: `python -m bytewax.run dataflows.games -w N` with MOBA_* and BYTEWAX_* set.
+Shared by `moba up` (cli/stack.py), the bench and the tests, so all run exactly what a
+person would type: `python -m bytewax.run dataflows.games -w N` with MOBA_* and BYTEWAX_*
+set, and `-i I -a ADDRESSES` added for each process of a cluster.
 """
 
 import math
 import os
-import subprocess
 import sys
 from pathlib import Path
 
+from dataflows.process import Process
+from infra.broker import free_port
 from infra.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def command(workers: int = 1, python: str = sys.executable) -> list[str]:
+def command(workers: int = 1, flow: str = "dataflows.games") -> list[str]:
     """The command line of one dataflow process with `workers` worker threads."""
-    return [python, "-m", "bytewax.run", "dataflows.games", "-w", str(workers)]
+    return [sys.executable, "-m", "bytewax.run", flow, "-w", str(workers)]
+
+
+def cluster(processes: int, workers: int = 1, flow: str = "dataflows.games") -> list[list[str]]:
+    """The command line of each process of a `processes` x `workers` cluster.
+
+    Several processes find each other with `-i` (this one's index) and `-a` (every
+    process's address, here free local ports); a single process needs neither.
+    """
+    if processes == 1:
+        return [command(workers, flow)]
+    addresses = ";".join(f"127.0.0.1:{free_port()}" for _ in range(processes))
+    return [[*command(workers, flow), "-i", str(i), "-a", addresses] for i in range(processes)]
 
 
 def environment(settings: Settings, recovery: bool = True) -> dict[str, str]:
@@ -35,19 +49,33 @@ def environment(settings: Settings, recovery: bool = True) -> dict[str, str]:
     return env
 
 
-def spawn(
-    settings: Settings, log_path: Path, argv: list[str], recovery: bool = True
-) -> subprocess.Popen[bytes]:
-    """Start `argv` (usually `command(...)`) as the dataflow: its own session, output to `log_path`.
+def start(
+    settings: Settings,
+    log_path: Path,
+    argv: list[str] | None = None,
+    workers: int = 1,
+    recovery: bool = True,
+) -> Process:
+    """Start the dataflow (`argv`, by default `command(workers)`) on `settings`, logging to `log_path`."""
+    return Process.start(
+        "dataflow",
+        argv or command(workers),
+        log_path,
+        env=environment(settings, recovery=recovery),
+        cwd=REPO_ROOT,
+    )
 
-    Its own session (process group), so a harness can SIGKILL the whole dataflow at once.
-    """
-    with open(log_path, "ab") as log:
-        return subprocess.Popen(
-            argv,
-            cwd=REPO_ROOT,
-            env=environment(settings, recovery=recovery),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+
+def start_cluster(
+    settings: Settings,
+    log_dir: Path,
+    processes: int,
+    workers: int = 1,
+    name: str = "dataflow",
+    recovery: bool = True,
+) -> list[Process]:
+    """Start every process of a `processes` x `workers` cluster; process i logs to NAME-i.log."""
+    return [
+        start(settings, log_dir / f"{name}-{i}.log", argv, recovery=recovery)
+        for i, argv in enumerate(cluster(processes, workers))
+    ]

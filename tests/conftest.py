@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from bench.workload import fresh_settings
+from dataflows import launch
+from dataflows.process import Process
 from infra.broker import EmbeddedBroker, free_port
 from infra.settings import Settings
-from tests.kafka_helpers import Dataflow, fresh_settings
 from tests.terminal import Terminal
 
 # Property tests judge rules, not speed: on a loaded two-core CI machine a single example
@@ -46,20 +48,22 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]
 @pytest.fixture
 def settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
     """Settings pointing at the session broker, with topics and a data dir of this test's own."""
-    return fresh_settings(broker.bootstrap_servers, tmp_path / "data", snapshot_interval_s=0.2)
+    return fresh_settings(
+        broker.bootstrap_servers, tmp_path / "data", partitions=4, snapshot_interval_s=0.2
+    )
 
 
 @pytest.fixture
-def run_dataflow(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., "Dataflow"]]:
-    """Start `python -m bytewax.run dataflows.games` on this test's settings; stopped at teardown.
+def run_dataflow(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., Process]]:
+    """Start `python -m bytewax.run dataflows.games` on this test's settings; killed at teardown.
 
-    `run_dataflow(workers=4, recovery=True)` returns a started `Dataflow` handle.
+    `run_dataflow(workers=4, recovery=True)` returns the started `Process`.
     """
-    started: list[Dataflow] = []
+    started: list[Process] = []
 
-    def start(workers: int = 1, recovery: bool = True, args: list[str] | None = None) -> Dataflow:
+    def start(workers: int = 1, recovery: bool = True, args: list[str] | None = None) -> Process:
         log = tmp_path / f"dataflow-{len(started)}.log"
-        flow = Dataflow(settings, log, workers=workers, recovery=recovery).start(args)
+        flow = launch.start(settings, log, args, workers=workers, recovery=recovery)
         started.append(flow)
         return flow
 

@@ -1,45 +1,28 @@
-"""Test helpers on a real broker: produce as clients do, read topics to a deadline, run the flow.
+"""Test helpers on a real broker: produce as clients do, read topics to a deadline.
 
-Reusable by every suite: `produce_actions`, `produce_raw`, `read_topic`, `states_by_game`
-and the `Dataflow` process handle (see the `run_dataflow` fixture in conftest.py).
+Reusable by every suite: `produce_actions`, `produce_raw`, `read_topic`, `states_by_game`,
+`until_committed`. The dataflow itself runs as `dataflows.launch.start` starts it (see
+the `run_dataflow` fixture in conftest.py).
 """
 
-import os
-import signal
-import subprocess
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from dataflows import launch
+from bench.workload import Message
 from domain.models import Action, GameState
 from domain.wire import decode_state, encode_action
 from infra.kafka import (
     consumer_config,
-    create_topics,
     game_key,
     partition_for,
     produce_patiently,
     producer_config,
 )
 from infra.settings import Settings
-
-
-@dataclass(frozen=True)
-class Message:
-    """A message read back from a topic."""
-
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: dict[str, bytes]
 
 
 def produce_actions(settings: Settings, actions: Iterable[Action]) -> int:
@@ -175,63 +158,3 @@ def _committed_version(store: Any, game_id: int, unknown: type[Exception]) -> in
         return int(store.game(game_id).state.version)
     except unknown:
         return 0
-
-
-class Dataflow:
-    """`python -m bytewax.run dataflows.games -w N` in its own process group, logging to a file."""
-
-    def __init__(
-        self, settings: Settings, log_path: Path, workers: int = 1, recovery: bool = True
-    ) -> None:
-        self.settings = settings
-        self.log_path = log_path
-        self.workers = workers
-        self.recovery = recovery
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self, args: list[str] | None = None) -> "Dataflow":
-        self.process = launch.spawn(
-            self.settings, self.log_path, args or launch.command(self.workers), self.recovery
-        )
-        return self
-
-    def kill(self) -> None:
-        """kill -9 the whole process group: no clean shutdown, no final snapshot."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self, timeout_s: float = 10.0) -> int | None:
-        """Interrupt (as Ctrl-C does) and wait; kill -9 if it does not stop in time."""
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        return self.process.returncode
-
-    def assert_running(self) -> None:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise AssertionError(f"dataflow exited with {self.process.returncode}:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-5000:] if self.log_path.exists() else ""
-
-
-def fresh_settings(bootstrap_servers: str, data_dir: Path, **overrides: Any) -> Settings:
-    """Settings with topics of their own (created here) on `bootstrap_servers`, 4 partitions."""
-    suffix = uuid.uuid4().hex[:8]
-    configured = Settings(
-        bootstrap_servers=bootstrap_servers,
-        actions_topic=f"actions-{suffix}",
-        games_topic=f"games-{suffix}",
-        dlq_topic=f"actions.dlq-{suffix}",
-        data_dir=data_dir,
-        **{"partitions": 4, **overrides},
-    )
-    create_topics(configured)
-    return configured

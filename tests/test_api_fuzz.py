@@ -16,10 +16,11 @@ from schemathesis import checks
 from schemathesis.schemas import BaseSchema
 
 from api.app import create_app
+from bench.workload import fresh_settings, realistic_games
+from dataflows import launch
 from infra.broker import EmbeddedBroker
 from infra.settings import Settings
-from tests.kafka_helpers import Dataflow, Reached, fresh_settings, produce_actions, read_topic
-from tests.soak import realistic_games
+from tests.kafka_helpers import Reached, produce_actions, read_topic
 
 pytestmark = pytest.mark.slow
 
@@ -34,10 +35,10 @@ def written_store(
 ) -> Iterator[Settings]:
     """A recovery store holding twenty games, written by the real dataflow, which then stops."""
     root = tmp_path_factory.mktemp("api-fuzz")
-    settings = fresh_settings(broker.bootstrap_servers, root / "data")
+    settings = fresh_settings(broker.bootstrap_servers, root / "data", partitions=4)
     actions = realistic_games(20, 400, seed=9, first_id=0)
     produce_actions(settings, actions)
-    flow = Dataflow(settings, root / "dataflow.log", workers=2).start()
+    flow = launch.start(settings, root / "dataflow.log", workers=2)
     try:
         finals: dict[int, int] = {}
         for action in actions:

@@ -1,11 +1,11 @@
 """Memory bounds: bytes per game held in state, and a flat RSS at steady load.
 
-Shorter runs of `python -m tests.memory` (tests/memory.py, figures in docs/reliability.md).
+Shorter runs of `python -m bench.memory` (bench/memory.py, figures in docs/reliability.md).
 """
 
 import pytest
 
-from tests.memory import rss_at_steady_load, rss_per_game, state_bytes_per_game
+from bench.memory import rss_at_steady_load, rss_per_game, state_bytes_per_game
 
 KIB = 1024
 MIB = 1024 * KIB

@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Producer
 
+from bench.gaps import one_round
+from bench.workload import fresh_settings
 from dataflows.gaps import GapGuard, Verdict
 from dataflows.source import ActionsSource
 from infra.broker import EmbeddedBroker
 from infra.kafka import consumer_config
-from tests.kafka_helpers import fresh_settings, produce_raw
-from tests.measure_gaps import one_round
+from tests.kafka_helpers import produce_raw
 
 DELIVER, REREAD, DROP = Verdict.DELIVER, Verdict.REREAD, Verdict.DROP
 
@@ -130,7 +131,7 @@ def test_reading_again_after_a_seek_loses_repeats_and_reorders_nothing(
     broker: EmbeddedBroker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The re-read path on the real broker, forced at random: every offset once, in order."""
-    settings = fresh_settings(broker.bootstrap_servers, tmp_path)  # 4 partitions
+    settings = fresh_settings(broker.bootstrap_servers, tmp_path, partitions=4)
     produce_raw(settings, [(i % 4, f"m{i}".encode()) for i in range(8000)])
     guards: list[JumpyGuard] = []
 

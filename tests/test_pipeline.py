@@ -3,11 +3,10 @@
 The pure fold is the oracle: every state read back must equal folding the same actions.
 """
 
-import random
-
 import pytest
 
-from domain.models import Action, Join, Move, Throw
+from bench.workload import by_game, key_presses
+from domain.models import Join, Move, Throw
 from domain.rules import fold
 from domain.wire import decode_state
 from tests.kafka_helpers import Reached, produce_actions, produce_raw, read_topic, states_by_game
@@ -23,30 +22,6 @@ SCRIPT = [
     Throw(game_id=7, player="B3", direction="up", action_id="5"),
     Throw(game_id=7, player="A1", direction="down", action_id="6"),
 ]
-
-
-def random_games(games: range, per_game: int, seed: int = 7) -> list[Action]:
-    """`per_game` random moves and throws for each game, interleaved across games."""
-    rng = random.Random(seed)
-    players = [f"{t}{i}" for t in "AB" for i in range(1, 6)]
-    actions: list[Action] = []
-    for n in range(per_game):
-        for g in games:
-            kind = Move if rng.random() < 0.8 else Throw
-            direction = rng.choice(["up", "down", "left", "right"])
-            actions.append(
-                kind(
-                    game_id=g, player=rng.choice(players), direction=direction, action_id=f"{g}-{n}"
-                )
-            )
-    return actions
-
-
-def per_game(actions: list[Action]) -> dict[int, list[Action]]:
-    games: dict[int, list[Action]] = {}
-    for action in actions:
-        games.setdefault(action.game_id, []).append(action)
-    return games
 
 
 def test_a_scripted_game_yields_the_folded_states_on_its_partition(settings, run_dataflow) -> None:
@@ -74,8 +49,8 @@ def test_a_scripted_game_yields_the_folded_states_on_its_partition(settings, run
 
 @pytest.mark.parametrize("workers", [1, 4])
 def test_many_games_over_every_partition_equal_the_fold(settings, run_dataflow, workers) -> None:
-    actions = random_games(range(100, 140), per_game=25)
-    games = per_game(actions)
+    actions = list(key_presses(range(100, 140), 40 * 25))
+    games = by_game(actions)
     produce_actions(settings, actions)
     flow = run_dataflow(workers=workers)
 
@@ -83,7 +58,7 @@ def test_many_games_over_every_partition_equal_the_fold(settings, run_dataflow, 
         settings, settings.games_topic, Reached({g: len(a) for g, a in games.items()})
     )
 
-    flow.assert_running()
+    flow.raise_if_exited()
     assert {m.partition for m in messages} == {0, 1, 2, 3}
     assert all(m.partition == int(m.key) % 4 for m in messages)
     for game, states in states_by_game(messages).items():
@@ -132,5 +107,5 @@ def test_runs_as_written_with_ten_workers(settings, run_dataflow) -> None:
 
     read_topic(settings, settings.games_topic, Reached({7: len(SCRIPT)}))
 
-    flow.assert_running()
+    flow.raise_if_exited()
     assert flow.stop() is not None

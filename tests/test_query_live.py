@@ -5,7 +5,6 @@ oracle: every state read from the store is the fold of a prefix of its game's ac
 """
 
 import json
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from typer.testing import CliRunner, Result
 
 from api.app import create_app
 from api.store import GameSnapshot, GameStore, NoStore, NotARecoveryStore
+from bench.workload import by_game, joins, key_presses
 from cli.main import app as cli
 from domain.models import Action, Join, Move, Throw
 from domain.rules import fold
@@ -30,28 +30,10 @@ from tests.kafka_helpers import Reached, produce_actions, read_topic, states_by_
 
 pytestmark = pytest.mark.slow
 
-PLAYERS = [f"{team}{i}" for team in "AB" for i in range(1, 6)]
 
-
-def script(games: range, per_game: int, seed: int = 5) -> dict[int, list[Action]]:
-    """`per_game` actions for each game: a join, then random moves and throws."""
-    rng = random.Random(seed)
-    actions: dict[int, list[Action]] = {}
-    for g in games:
-        actions[g] = [Join(game_id=g, player="A1", action_id=f"{g}-0")]
-        for n in range(1, per_game):
-            kind = Move if rng.random() < 0.8 else Throw
-            direction = rng.choice(["up", "down", "left", "right"])
-            player = rng.choice(PLAYERS)
-            actions[g].append(
-                kind(game_id=g, player=player, direction=direction, action_id=f"{g}-{n}")
-            )
-    return actions
-
-
-def interleaved(actions: dict[int, list[Action]]) -> list[Action]:
-    longest = max(len(a) for a in actions.values())
-    return [a[n] for n in range(longest) for a in actions.values() if n < len(a)]
+def script(games: range, per_game: int, seed: int = 5) -> list[Action]:
+    """`per_game` actions for each game, interleaved: a join each, then random key presses."""
+    return [*joins(games), *key_presses(games, (per_game - 1) * len(games), seed)]
 
 
 def read_store(settings: Settings) -> dict[int, GameSnapshot]:
@@ -103,7 +85,8 @@ def spread_store(settings: Settings, partitions: int = 3) -> None:
 
 
 def test_the_cli_the_api_and_the_games_topic_agree(settings, run_dataflow) -> None:
-    actions = script(range(10), per_game=12)
+    ordered = script(range(10), per_game=12)
+    actions = by_game(ordered)
     spread_store(settings)
     flow = run_dataflow(workers=2)
     poll_store(settings, lambda snaps: store_ready(settings))
@@ -112,12 +95,12 @@ def test_the_cli_the_api_and_the_games_topic_agree(settings, run_dataflow) -> No
     empty = run_cli("games", "list", "--data-dir", data_dir)
     assert (empty.exit_code, empty.stdout) == (0, "No games in the recovery store yet.\n")
 
-    produce_actions(settings, interleaved(actions))
+    produce_actions(settings, ordered)
     final = {g: len(a) for g, a in actions.items()}
     on_topic = states_by_game(read_topic(settings, settings.games_topic, Reached(final)))
     stored = poll_store(settings, reached(final))
 
-    flow.assert_running()
+    flow.raise_if_exited()
     parts = [sqlite_utils.Database(p) for p in settings.recovery_dir.glob("part-*.sqlite3")]
     assert len(parts) == 3
     assert sum(db["snaps"].count > 1 for db in parts) >= 2  # the games really are spread
@@ -161,8 +144,8 @@ def test_the_cli_the_api_and_the_games_topic_agree(settings, run_dataflow) -> No
 
 
 def test_reads_while_the_dataflow_writes_see_only_folded_prefixes(settings, run_dataflow) -> None:
-    actions = script(range(20, 28), per_game=40, seed=9)
-    ordered = interleaved(actions)
+    ordered = script(range(20, 28), per_game=40, seed=9)
+    actions = by_game(ordered)
     spread_store(settings)
     run_dataflow(workers=2)
 

@@ -9,11 +9,11 @@ import time
 
 import pytest
 
+from bench.workload import by_game, key_presses
 from domain.rules import fold
 from domain.wire import decode_state
 from infra.recovery import snapshot_bytes
 from tests.kafka_helpers import Reached, TopicReader, produce_actions, read_topic
-from tests.test_pipeline import per_game, random_games
 
 pytestmark = pytest.mark.slow
 
@@ -25,12 +25,10 @@ def count_at_least(n: int):
 def test_kill_nine_and_restart_neither_loses_nor_doubles_actions(settings, run_dataflow) -> None:
     waves = [
         [a.model_copy(update={"action_id": f"{w}/{a.action_id}"}) for a in wave]
-        for w, wave in enumerate(
-            random_games(range(200, 300), per_game=50, seed=w) for w in range(4)
-        )
+        for w, wave in enumerate(key_presses(range(200, 300), 100 * 50, seed=w) for w in range(4))
     ]
     actions = [a for wave in waves for a in wave]
-    games = per_game(actions)
+    games = by_game(actions)
     # Long epochs so each kill lands mid-epoch even on a loaded machine: the restart
     # must then replay from the last committed epoch and re-emit what it had sent.
     settings.snapshot_interval_s = 5.0
@@ -61,7 +59,7 @@ def test_kill_nine_and_restart_neither_loses_nor_doubles_actions(settings, run_d
 
 
 def test_the_recovery_store_holds_each_game_as_wire_json(settings, run_dataflow) -> None:
-    actions = random_games(range(3), per_game=5)
+    actions = list(key_presses(range(3), 3 * 5))
     produce_actions(settings, actions)
     flow = run_dataflow(workers=1)
     read_topic(settings, settings.games_topic, Reached({g: 5 for g in range(3)}))

@@ -17,13 +17,13 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from bench.workload import by_game, key_presses
 from dataflows import launch
+from dataflows.process import Process
 from domain.models import Action
 from domain.rules import fold
-from infra.broker import free_port
 from infra.settings import Settings
 from tests.kafka_helpers import (
-    Dataflow,
     Message,
     Reached,
     produce_actions,
@@ -31,7 +31,6 @@ from tests.kafka_helpers import (
     states_by_game,
     until_committed,
 )
-from tests.test_pipeline import per_game, random_games
 
 pytestmark = pytest.mark.slow
 
@@ -39,12 +38,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # As docker-compose.yml's recovery-init: one per worker of the largest cluster.
 RECOVERY_PARTITIONS = 4
-
-
-def cluster(processes: int, workers: int) -> list[list[str]]:
-    """The command of every process of a `processes` x `workers` cluster on free local ports."""
-    addresses = ";".join(f"127.0.0.1:{free_port()}" for _ in range(processes))
-    return [[*launch.command(workers), "-i", str(i), "-a", addresses] for i in range(processes)]
 
 
 def init_recovery_store(settings: Settings) -> None:
@@ -63,7 +56,7 @@ def init_recovery_store(settings: Settings) -> None:
     )
 
 
-def stop_all(flows: list[Dataflow]) -> None:
+def stop_all(flows: list[Process]) -> None:
     """Stop every process of a cluster (as `docker compose stop` does, with SIGINT)."""
     for flow in flows:
         flow.stop()
@@ -90,16 +83,16 @@ def test_two_processes_equal_the_fold_and_one_process_resumes_their_store(
     settings: Settings, run_dataflow
 ) -> None:
     init_recovery_store(settings)
-    first = random_games(range(300, 340), per_game=15, seed=1)
+    first = list(key_presses(range(300, 340), 40 * 15, seed=1))
     produce_actions(settings, first)
-    games = per_game(first)
+    games = by_game(first)
 
-    two = [run_dataflow(args=command) for command in cluster(processes=2, workers=2)]
+    two = [run_dataflow(args=command) for command in launch.cluster(processes=2, workers=2)]
     messages = read_topic(
         settings, settings.games_topic, Reached({g: len(a) for g, a in games.items()})
     )
     for flow in two:
-        flow.assert_running()
+        flow.raise_if_exited()
     assert all(m.partition == int(m.key) % settings.partitions for m in messages)
     assert_every_state_is_the_fold(messages, games)
     until_committed(settings, {g: len(a) for g, a in games.items()})
@@ -108,14 +101,14 @@ def test_two_processes_equal_the_fold_and_one_process_resumes_their_store(
 
     # More actions for the same games and for new ones; one process with three workers
     # now owns every game's state, which bytewax routes to it from the two's snapshots.
-    second = random_games(range(320, 360), per_game=10, seed=2)
+    second = list(key_presses(range(320, 360), 40 * 10, seed=2))
     produce_actions(settings, second)
-    games = per_game(first + second)
-    (one,) = [run_dataflow(args=command) for command in cluster(processes=1, workers=3)]
+    games = by_game(first + second)
+    one = run_dataflow(workers=3)
     messages = read_topic(
         settings, settings.games_topic, Reached({g: len(a) for g, a in games.items()})
     )
-    one.assert_running()
+    one.raise_if_exited()
     assert_every_state_is_the_fold(messages, games)
     replayed = len(messages) - len(first) - len(second)
     assert replayed < len(first) // 2, f"{replayed} states re-emitted: resumed from the start?"
@@ -124,23 +117,23 @@ def test_two_processes_equal_the_fold_and_one_process_resumes_their_store(
 
 def test_one_process_store_resumes_as_three_processes(settings: Settings, run_dataflow) -> None:
     init_recovery_store(settings)
-    first = random_games(range(400, 420), per_game=10, seed=3)
+    first = list(key_presses(range(400, 420), 20 * 10, seed=3))
     produce_actions(settings, first)
-    games = per_game(first)
+    games = by_game(first)
 
-    (one,) = [run_dataflow(args=command) for command in cluster(processes=1, workers=1)]
+    one = run_dataflow(workers=1)
     read_topic(settings, settings.games_topic, Reached({g: len(a) for g, a in games.items()}))
     stop_all([one])
 
-    second = random_games(range(410, 430), per_game=10, seed=4)
+    second = list(key_presses(range(410, 430), 20 * 10, seed=4))
     produce_actions(settings, second)
-    games = per_game(first + second)
-    three = [run_dataflow(args=command) for command in cluster(processes=3, workers=1)]
+    games = by_game(first + second)
+    three = [run_dataflow(args=command) for command in launch.cluster(processes=3, workers=1)]
     messages = read_topic(
         settings, settings.games_topic, Reached({g: len(a) for g, a in games.items()})
     )
     for flow in three:
-        flow.assert_running()
+        flow.raise_if_exited()
     assert_every_state_is_the_fold(messages, games)
     stop_all(three)
 

@@ -1,12 +1,11 @@
 """Crash safety under load: SIGKILL at random, SIGINT/SIGTERM, a frozen broker; nothing lost.
 
-Shorter runs of `python -m tests.soak` (tests/soak.py, figures in docs/reliability.md).
+Shorter runs of `python -m bench.soak` (bench/soak.py, figures in docs/reliability.md).
 The oracle is the pure fold; re-emitted (game, version) pairs must be byte-identical.
 """
 
 import signal
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -14,14 +13,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Producer
 
-from domain.models import Action
-from domain.rules import new_game, next_state
-from domain.wire import decode_state, encode_state
-from infra.broker import EmbeddedBroker, free_port
-from infra.kafka import partition_for, producer_config
-from infra.settings import Settings
-from tests.kafka_helpers import produce_actions, produce_raw
-from tests.soak import (
+from bench.soak import (
     ActionFeed,
     Cluster,
     GamesLog,
@@ -29,11 +21,16 @@ from tests.soak import (
     SourceWitness,
     explain_stall,
     read_partition,
-    realistic_games,
     run_soak,
-    soak_settings,
     verify,
 )
+from bench.workload import by_game, fresh_settings, realistic_games
+from domain.rules import new_game, next_state
+from domain.wire import decode_state, encode_state
+from infra.broker import EmbeddedBroker, free_port
+from infra.kafka import partition_for, producer_config
+from infra.settings import Settings
+from tests.kafka_helpers import produce_actions, produce_raw
 
 pytestmark = pytest.mark.slow
 
@@ -78,18 +75,11 @@ def test_sigkill_at_random_twice_with_two_processes_killed_in_turn(settings, tmp
     assert report.distinct_states == 3000
 
 
-def by_game(actions: list[Action]) -> dict[int, list[Action]]:
-    games: dict[int, list[Action]] = {}
-    for action in actions:
-        games.setdefault(action.game_id, []).append(action)
-    return games
-
-
 def wait_for(condition, log: GamesLog, cluster: Cluster, timeout_s: float = 120.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
         assert time.monotonic() < deadline, f"not reached in {timeout_s}s"
-        cluster.assert_running()
+        cluster.raise_if_exited()
         log.poll()
 
 
@@ -130,9 +120,7 @@ def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
 def test_a_frozen_broker_stalls_everything_and_then_everything_resumes(
     own_broker, tmp_path
 ) -> None:
-    settings: Settings = soak_settings(
-        own_broker.bootstrap_servers, tmp_path / f"data-{uuid.uuid4().hex[:6]}", 4, 1.0
-    )
+    settings: Settings = fresh_settings(own_broker.bootstrap_servers, tmp_path, partitions=4)
     script = realistic_games(40, 3000, seed=5)
     games = by_game(script)
     final = {g: len(a) for g, a in games.items()}
@@ -147,7 +135,7 @@ def test_a_frozen_broker_stalls_everything_and_then_everything_resumes(
         frozen_until = time.monotonic() + 6.0
         try:
             while time.monotonic() < frozen_until:  # the outage lasts six seconds
-                cluster.assert_running()
+                cluster.raise_if_exited()
                 log.poll(0.2)
         finally:
             own_broker.resume()

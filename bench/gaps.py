@@ -1,7 +1,7 @@
 """Several producers on one partition, read live: what a plain consumer misses, and what the source does.
 
-    python -m tests.measure_gaps [--writers 4] [--messages 3000] [--rate 300] [--repeat 3]
-    python -m tests.measure_gaps --earliest 300 [--writers 4]
+    python -m bench.gaps [--writers 4] [--messages 3000] [--rate 300] [--repeat 3]
+    python -m bench.gaps --earliest 300 [--writers 4]
 
 Each run starts its own embedded broker and a one-partition topic. `writers` producers
 (each its own connection, as clients are) append `messages` each at `rate`/s, while
@@ -29,12 +29,12 @@ from pathlib import Path
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from bench.soak import read_partition
+from bench.workload import fresh_settings
 from dataflows.source import ActionsSource
 from infra.broker import EmbeddedBroker, free_port
 from infra.kafka import consumer_config, produce_patiently, producer_config
 from infra.settings import Settings
-from tests.kafka_helpers import fresh_settings
-from tests.soak import read_partition
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ def _first_writes(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.measure_gaps", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.gaps", description=__doc__)
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--messages", type=int, default=3000, help="per writer")
     parser.add_argument("--rate", type=float, default=300.0, help="messages/s per writer")

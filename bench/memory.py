@@ -2,8 +2,8 @@
 
 The full runs (figures in docs/reliability.md), each on its own embedded broker:
 
-    python -m tests.memory per-game --games 50000
-    python -m tests.memory steady --games 100 --rate 300 --actions 1080000   # one hour
+    python -m bench.memory per-game --games 50000
+    python -m bench.memory steady --games 100 --rate 300 --actions 1080000   # one hour
 
 The steady run batches a second of actions per partition and fetches once a second
 (`--batch-ms`): the embedded broker (Tansu 0.6) lists every record batch of a partition
@@ -15,47 +15,29 @@ tests/test_memory.py runs shorter ones in CI.
 
 import argparse
 import gc
-import random
 import statistics
 import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
-
+from bench.soak import ActionFeed, GamesLog
+from bench.workload import fresh_settings, key_presses, rss_bytes
+from dataflows import launch
 from dataflows.games import GameLogic, Routes
-from dataflows.records import Inbound, Intent
-from domain.models import Action, Move, Throw
+from dataflows.process import Process
+from dataflows.records import Decoded, Inbound
 from infra.broker import EmbeddedBroker, free_port
 from infra.settings import Settings
-from tests.kafka_helpers import Dataflow
-from tests.soak import ActionFeed, GamesLog, soak_settings
 
-DIRECTIONS = ("up", "down", "left", "right")
-PLAYERS = [f"{t}{i}" for t in "AB" for i in range(1, 6)]
-
-
-def key_presses(game_ids: list[int], count: int, seed: int) -> Iterator[Action]:
-    """`count` cheap random actions over `game_ids`, round-robin; throws are rare so games last."""
-    rng = random.Random(seed)
-    for n in range(count):
-        g = game_ids[n % len(game_ids)]
-        kind = Throw if rng.random() < 0.005 else Move
-        yield kind(
-            game_id=g,
-            player=rng.choice(PLAYERS),
-            direction=rng.choice(DIRECTIONS),
-            action_id=str(n),
-        )
+THROWS = 0.005  # rare, so games last and their states stay in memory
 
 
 def state_bytes_per_game(games: int = 2000, actions_per_game: int = 20) -> float:
     """Python heap bytes per game as `game_state` holds it (a GameLogic with its state), traced."""
-    actions = list(key_presses(list(range(games)), games * actions_per_game, seed=1))
+    actions = list(key_presses(range(games), games * actions_per_game, seed=1, throws=THROWS))
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
@@ -64,7 +46,7 @@ def state_bytes_per_game(games: int = 2000, actions_per_game: int = 20) -> float
     for action in actions:
         key = str(action.game_id)
         logic = logics.get(key) or GameLogic(None, routes)
-        logic.on_batch([Intent(action, Inbound("actions", 0, 0, None, b""))])
+        logic.on_batch([Decoded(action, Inbound("actions", 0, 0, None, b""))])
         logics[key] = logic
     gc.collect()
     after = tracemalloc.get_traced_memory()[0]
@@ -72,39 +54,33 @@ def state_bytes_per_game(games: int = 2000, actions_per_game: int = 20) -> float
     return (after - before) / games
 
 
-def rss(pid: int) -> int:
-    """Resident bytes of a process and its children."""
-    process = psutil.Process(pid)
-    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
-
-
-def drain(log: GamesLog, flow: Dataflow, total: int, timeout_s: float) -> None:
+def drain(log: GamesLog, flow: Process, total: int, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while log.count < total:
         assert time.monotonic() < deadline, f"{log.count} of {total} states in {timeout_s}s"
-        flow.assert_running()
+        flow.raise_if_exited()
         log.poll()
 
 
 def rss_per_game(settings: Settings, log_dir: Path, games: int, workers: int = 1) -> float:
     """RSS growth of the real dataflow per game: 100 games as a baseline, then `games` more."""
-    flow = Dataflow(settings, log_dir / "per-game.log", workers=workers).start()
+    flow = launch.start(settings, log_dir / "per-game.log", workers=workers)
     log = GamesLog(settings, keep=False)
     try:
-        warm = list(key_presses(list(range(100)), 300, seed=2))
+        warm = list(key_presses(range(100), 300, seed=2, throws=THROWS))
         ActionFeed(settings, iter(warm), rate=10_000).start()
         drain(log, flow, len(warm), 120)
-        assert flow.process is not None
-        before = rss(flow.process.pid)
-        fresh = list(range(1_000_000, 1_000_000 + games))
-        feed = ActionFeed(settings, key_presses(fresh, games, seed=3), rate=5_000).start()
+        before = rss_bytes(flow.pid)
+        fresh = range(1_000_000, 1_000_000 + games)
+        feed = ActionFeed(settings, key_presses(fresh, games, seed=3, throws=THROWS), rate=5_000)
+        feed.start()
         drain(log, flow, len(warm) + games, 60 + games / 200)
         # one more epoch so the snapshot of the last games is taken and its garbage freed
-        extra = list(key_presses(list(range(100)), 100, seed=4))
+        extra = list(key_presses(range(100), 100, seed=4, throws=THROWS))
         ActionFeed(settings, iter(extra), rate=10_000).start()
         drain(log, flow, len(warm) + games + len(extra), 60)
         feed.done()
-        return (rss(flow.process.pid) - before) / games
+        return (rss_bytes(flow.pid) - before) / games
     finally:
         log.close()
         flow.kill()
@@ -155,20 +131,19 @@ def rss_at_steady_load(
     report = SteadyReport(games, rate)
     wait_ms = max(settings.fetch_wait_max_ms, int(batch_ms))
     settings = settings.model_copy(update={"fetch_wait_max_ms": wait_ms})
-    flow = Dataflow(settings, log_dir / "steady.log", workers=workers).start()
+    flow = launch.start(settings, log_dir / "steady.log", workers=workers)
     log = GamesLog(settings, keep=False)
-    script = key_presses(list(range(games)), actions, seed=5)
+    script = key_presses(range(games), actions, seed=5, throws=THROWS)
     feed = ActionFeed(settings, script, rate, linger_ms=batch_ms).start()
     started = time.monotonic()
     next_sample = started
     try:
-        assert flow.process is not None
         while not (feed.done() and log.count >= actions):
-            flow.assert_running()
+            flow.raise_if_exited()
             log.poll(0.1)
             now = time.monotonic()
             if now >= next_sample:
-                report.samples.append((now - started, rss(flow.process.pid)))
+                report.samples.append((now - started, rss_bytes(flow.pid)))
                 next_sample += sample_s
                 if len(report.samples) % 60 == 0:
                     say(f"{now - started:.0f} s: {report.samples[-1][1] / 2**20:.1f} MiB")
@@ -184,7 +159,7 @@ def rss_at_steady_load(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.memory", description=__doc__.split("\n")[0]
+        prog="python -m bench.memory", description=__doc__.split("\n")[0]
     )
     sub = parser.add_subparsers(dest="command", required=True)
     per_game = sub.add_parser("per-game", help="bytes per game in state, and games per process")
@@ -200,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="moba-memory-") as tmp:
         root = Path(tmp)
         with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as broker:
-            settings = soak_settings(broker.bootstrap_servers, root / "data", 10, 1.0)
+            settings = fresh_settings(broker.bootstrap_servers, root / "data")
             if args.command == "per-game":
                 traced = state_bytes_per_game()
                 per = rss_per_game(settings, root, args.games)

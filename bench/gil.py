@@ -1,8 +1,8 @@
 """The GIL alone: pure-Python work per item, no Kafka, no state, nothing exchanged.
 
-    python -m tests.measure_gil [--items 400] [--ms 5] [--repeat 3]
+    python -m bench.gil [--items 400] [--ms 5] [--repeat 3]
 
-Runs `python -m bytewax.run "tests.measure_gil:flow(items, ms)"` as 1 process -w 1,
+Runs `python -m bytewax.run "bench.gil:flow(items, ms)"` as 1 process -w 1,
 1 process -w 2 and 2 processes -w 1. Each of 4 input partitions yields `items / 4`
 items, and each item costs `ms` of pure-Python CPU on the worker that reads it, so
 the only thing that differs between shapes is how many interpreters share the work.
@@ -13,19 +13,16 @@ subtracted. Not a test: it prints a table (figures in docs/scaling.md).
 import argparse
 import statistics
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
-from infra.broker import free_port
+from dataflows import launch
 
 PARTS = 4
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class _Numbers(StatefulSourcePartition[int, int]):
@@ -84,12 +81,12 @@ def flow(items: int, ms: float) -> Dataflow:
 
 def run(processes: int, workers: int, items: int, ms: float) -> float:
     """Seconds from start until every process of the cluster has exited."""
-    target = f"tests.measure_gil:flow({items}, {ms})"
-    command = [sys.executable, "-m", "bytewax.run", target, "-w", str(workers)]
-    addresses = ";".join(f"127.0.0.1:{free_port()}" for _ in range(processes))
-    extra = [["-i", str(i), "-a", addresses] for i in range(processes)] if processes > 1 else [[]]
+    flow = f"bench.gil:flow({items}, {ms})"
     start = time.monotonic()
-    procs = [subprocess.Popen([*command, *more], cwd=ROOT) for more in extra]
+    procs = [
+        subprocess.Popen(argv, cwd=launch.REPO_ROOT)
+        for argv in launch.cluster(processes, workers, flow)
+    ]
     for proc in procs:
         if proc.wait(timeout=600) != 0:
             raise RuntimeError(f"{proc.args} exited with {proc.returncode}")

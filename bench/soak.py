@@ -2,8 +2,8 @@
 
 The full run (figures in docs/reliability.md), on its own embedded broker:
 
-    python -m tests.soak --games 200 --actions 50000 --kills 10 --workers 4
-    python -m tests.soak --games 200 --actions 50000 --kills 10 --workers 2 --processes 2
+    python -m bench.soak --games 200 --actions 50000 --kills 10 --workers 4
+    python -m bench.soak --games 200 --actions 50000 --kills 10 --workers 2 --processes 2
 
 tests/test_soak.py runs shorter ones in CI. The oracle is the pure fold: every state
 read back from `games` must equal folding the game's actions up to its version. A
@@ -14,16 +14,13 @@ log holds: if it did and the flow did not apply one, the flow lost it.
 import argparse
 import itertools
 import json
-import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,17 +29,17 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
-from client.strategy import choose
+from bench.workload import Message, fresh_settings, realistic_games
 from dataflows import launch
+from dataflows.process import Process
 from dataflows.records import REASON_HEADER, SOURCE_HEADER, Inbound
 from dataflows.source import ActionsSource
-from domain.models import Action, GameState, Join, Move, Throw
+from domain.models import Action
 from domain.rules import new_game, next_state
 from domain.wire import InvalidMessage, decode_action, decode_state, encode_action
 from infra.broker import EmbeddedBroker, free_port
 from infra.kafka import (
     consumer_config,
-    create_topics,
     game_key,
     partition_for,
     produce_patiently,
@@ -50,53 +47,6 @@ from infra.kafka import (
 )
 from infra.recovery import stored_offsets
 from infra.settings import Settings
-from tests.kafka_helpers import Dataflow, Message
-
-DIRECTIONS = ("up", "down", "left", "right")
-
-
-def realistic_games(games: int, actions: int, seed: int, first_id: int = 1000) -> list[Action]:
-    """`actions` actions over `games` games, interleaved at random, as players would send them.
-
-    Each game is simulated with the domain: mostly a random key press (a move, rarely
-    a throw; rejected or not), sometimes what the bots' strategy would do, now and then a join; players of a
-    finished game keep pressing keys for a while (rejected as `game_over`).
-    """
-    rng = random.Random(seed)
-    ids = list(range(first_id, first_id + games))
-    budget = {g: actions // games + (1 if i < actions % games else 0) for i, g in enumerate(ids)}
-    states = {g: new_game(g) for g in ids}
-    out: list[Action] = []
-    open_ids = [g for g in ids if budget[g] > 0]
-    while open_ids:
-        i = rng.randrange(len(open_ids))
-        g = open_ids[i]
-        action = _one_action(states[g], rng, f"{g}-{states[g].version}")
-        states[g] = next_state(states[g], action)
-        out.append(action)
-        budget[g] -= 1
-        if budget[g] == 0:
-            open_ids[i] = open_ids[-1]
-            open_ids.pop()
-    return out
-
-
-def _one_action(state: GameState, rng: random.Random, action_id: str) -> Action:
-    alive = [name for name, p in state.players.items() if p.alive] or list(state.players)
-    player = rng.choice(alive)
-    roll = rng.random()
-    g = state.game_id
-    if roll < 0.03:
-        return Join(game_id=g, player=player, action_id=action_id)
-    if roll < 0.85:  # a human's random key: a move, rarely a throw
-        kind = Throw if rng.random() < 0.02 else Move
-        return kind(game_id=g, player=player, direction=rng.choice(DIRECTIONS), action_id=action_id)
-    intent = choose(state, player, rng)
-    if intent is None:
-        return Move(game_id=g, player=player, direction=rng.choice(DIRECTIONS), action_id=action_id)
-    kind_name, direction = intent
-    kind = Throw if kind_name == "throw" else Move
-    return kind(game_id=g, player=player, direction=direction, action_id=action_id)
 
 
 @dataclass(frozen=True)
@@ -155,27 +105,22 @@ class Cluster:
         self.log_dir = log_dir
         self.workers = workers
         self.processes = processes
-        self.running: list[Dataflow] = []
+        self.running: list[Process] = []
         self.starts = 0
 
     def start(self) -> None:
-        addresses = ";".join(f"127.0.0.1:{free_port()}" for _ in range(self.processes))
-        for i in range(self.processes):
-            args = launch.command(self.workers)
-            if self.processes > 1:
-                args += ["-i", str(i), "-a", addresses]
-            log = self.log_dir / f"dataflow-{self.starts}-{i}.log"
-            self.running.append(Dataflow(self.settings, log).start(args))
+        name = f"dataflow-{self.starts}"
+        self.running = launch.start_cluster(
+            self.settings, self.log_dir, self.processes, self.workers, name
+        )
         self.starts += 1
 
     def kill(self) -> None:
         """SIGKILL every process at once (a host crash), then reap them."""
         for flow in self.running:
-            if flow.process is not None and flow.process.poll() is None:
-                os.killpg(flow.process.pid, signal.SIGKILL)
+            flow.signal_group(signal.SIGKILL)
         for flow in self.running:
-            if flow.process is not None:
-                flow.process.wait()
+            flow.process.wait()
         self.running = []
 
     def kill_in_turn(self) -> None:
@@ -190,19 +135,15 @@ class Cluster:
         first.kill()
         deadline = time.monotonic() + grace_s
         for flow in others:
-            assert flow.process is not None
-            try:
-                flow.process.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                flow.kill()
+            flow.wait_or_kill(max(0.0, deadline - time.monotonic()))
         self.running = []
 
-    def assert_running(self) -> None:
+    def raise_if_exited(self) -> None:
         for flow in self.running:
-            flow.assert_running()
+            flow.raise_if_exited()
 
     def pids(self) -> list[int]:
-        return [f.process.pid for f in self.running if f.process is not None]
+        return [flow.pid for flow in self.running]
 
 
 class ActionFeed:
@@ -450,7 +391,7 @@ def run_soak(
             _check(deadline, cluster, producer, log)
             if producer.done():
                 _check_progress(settings, log, final, witness)
-        cluster.assert_running()
+        cluster.raise_if_exited()
         witness.catch_up(sum(final.values()))
     finally:
         producer.stop()
@@ -527,7 +468,7 @@ def _check(deadline: float, cluster: Cluster, producer: ActionFeed, log: GamesLo
     if time.monotonic() > deadline:
         raise AssertionError(f"soak timed out: {producer.sent} sent, {len(log.messages)} states")
     producer.done()  # re-raises a producer failure
-    cluster.assert_running()
+    cluster.raise_if_exited()
     log.poll()
 
 
@@ -705,27 +646,9 @@ def resume_times(messages: list[StateMessage], report: SoakReport) -> None:
             report.resume_s.append(first / 1000 - killed)
 
 
-def soak_settings(
-    bootstrap_servers: str, data_dir: Path, partitions: int, snapshot_interval_s: float
-) -> Settings:
-    """Settings with topics of their own on `bootstrap_servers` (created here)."""
-    suffix = uuid.uuid4().hex[:8]
-    settings = Settings(
-        bootstrap_servers=bootstrap_servers,
-        partitions=partitions,
-        actions_topic=f"actions-{suffix}",
-        games_topic=f"games-{suffix}",
-        dlq_topic=f"actions.dlq-{suffix}",
-        data_dir=data_dir,
-        snapshot_interval_s=snapshot_interval_s,
-    )
-    create_topics(settings)
-    return settings
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.soak", description=__doc__.split("\n")[0]
+        prog="python -m bench.soak", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--games", type=int, default=200)
     parser.add_argument("--actions", type=int, default=50_000)
@@ -755,8 +678,11 @@ def main(argv: list[str] | None = None) -> int:
         root = args.keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
         with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as broker:
-            settings = soak_settings(
-                broker.bootstrap_servers, root / "data", args.partitions, args.snapshot_interval
+            settings = fresh_settings(
+                broker.bootstrap_servers,
+                root / "data",
+                partitions=args.partitions,
+                snapshot_interval_s=args.snapshot_interval,
             )
             report = run_soak(
                 settings,
