@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from client.bots import run_bots
 from client.transport import KafkaTransport
@@ -38,17 +38,24 @@ def gateway(settings: Settings, run_dataflow, tmp_path: Path) -> Iterator[Gatewa
     process.stop()
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as running:
+        yield running
+
+
 @pytest.fixture
-def page(gateway: GatewayProcess) -> Iterator[Page]:
-    """A fresh page of headless Chromium at the gateway's `/`; JavaScript errors fail the test."""
+def page(browser: Browser, gateway: GatewayProcess) -> Iterator[Page]:
+    """A fresh tab at the gateway's `/`; JavaScript errors fail the test."""
     errors: list[str] = []
-    with chromium() as browser:
-        tab = browser.new_page(viewport={"width": 1280, "height": 820})
-        tab.on("pageerror", lambda err: errors.append(str(err)))
-        tab.set_default_timeout(WAIT_MS)
-        expect.set_options(timeout=WAIT_MS)
-        tab.goto(f"http://127.0.0.1:{gateway.settings.api_port}/")
-        yield tab
+    context = browser.new_context(viewport={"width": 1280, "height": 820})
+    tab = context.new_page()
+    tab.on("pageerror", lambda err: errors.append(str(err)))
+    tab.set_default_timeout(WAIT_MS)
+    expect.set_options(timeout=WAIT_MS)
+    tab.goto(f"http://127.0.0.1:{gateway.settings.api_port}/")
+    yield tab
+    context.close()
     assert errors == [], errors
 
 
@@ -124,3 +131,28 @@ def test_a_spectator_watches_a_game_the_bots_play(
         stop.set()
         bots.join(10)
         transport.close()
+
+
+def test_the_page_reconnects_after_a_gateway_kill_and_resumes_from_the_latest_state(
+    page: Page, gateway: GatewayProcess
+) -> None:
+    page.goto(f"{page.url.split('#')[0]}#/play/9/A2")
+    expect(token_at(page, "A2", 2, 9)).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#last")).to_have_text("moved down")
+    version = int(page.locator("#stat-version").inner_text())
+
+    gateway.kill()  # kill -9: the socket drops without a close frame
+    link = page.locator("#link")
+    expect(link).to_have_attribute("data-state", re.compile("retry|connecting"))
+    expect(link).to_contain_text("retrying in")
+    page.keyboard.press("ArrowDown")  # nothing to send it on: the page says so
+    expect(page.locator("#note")).to_have_text("not sent: not connected to the server")
+
+    gateway.start()
+    expect(link).to_have_attribute("data-state", "up")
+    expect(token_at(page, "A2", 2, 8)).to_be_visible()  # the latest state, not the first
+    expect(page.locator("#last")).to_have_text("moved down")  # the page's re-join is no news
+    assert int(page.locator("#stat-version").inner_text()) >= version
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#last")).to_have_text("can't move there: wall")

@@ -1,0 +1,183 @@
+"""The page's own behaviour in a real browser, against a hand-written fake gateway.
+
+What the real gateway does only under a broker freeze or a wrong token (an `undelivered`
+report, a refusal) is played here by a scripted WebSocket server inside Playwright, so
+each case takes a second. The page's files and words come from the real app.
+tests/test_web_page.py runs the page on the real stack.
+"""
+
+import json
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, Route, WebSocketRoute, expect
+
+from api.app import create_app
+from domain.models import GameState, Move
+from domain.rules import fold, new_game
+from domain.wire import encode_state
+from infra.broker import EmbeddedBroker
+from infra.settings import Settings
+from tests.browser import chromium
+
+pytestmark = pytest.mark.slow
+
+ORIGIN = "http://moba.test"
+Server = Callable[[WebSocketRoute], None]
+
+
+class FakeGateway:
+    """Answers the page's sockets with `on_connect(ws)`; remembers every socket and frame."""
+
+    def __init__(self) -> None:
+        self.on_connect: Server = lambda ws: None
+        self.on_frame: Callable[[WebSocketRoute, dict], None] = lambda ws, frame: None
+        self.sockets: list[WebSocketRoute] = []
+        self.frames: list[dict] = []
+
+    def accept(self, ws: WebSocketRoute) -> None:
+        self.sockets.append(ws)
+
+        def received(message: str | bytes) -> None:
+            frame = json.loads(message)
+            self.frames.append(frame)
+            self.on_frame(ws, frame)
+
+        ws.on_message(received)
+        self.on_connect(ws)
+
+
+@pytest.fixture
+def fake() -> FakeGateway:
+    return FakeGateway()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def app(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    """The real app, called in-process: its gateway is never started (no lifespan)."""
+    data = tmp_path_factory.mktemp("data")
+    return TestClient(
+        create_app(Settings(bootstrap_servers=broker.bootstrap_servers, data_dir=data))
+    )
+
+
+@pytest.fixture
+def page(browser: Browser, app: TestClient, fake: FakeGateway) -> Iterator[Page]:
+    """A fresh tab with the app's HTTP routes served in-process and the sockets by `fake`."""
+    errors: list[str] = []
+
+    def serve(route: Route) -> None:
+        answer = app.get(route.request.url.removeprefix(ORIGIN))
+        route.fulfill(status=answer.status_code, headers=dict(answer.headers), body=answer.content)
+
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.on("pageerror", lambda err: errors.append(str(err)))
+    tab.route(f"{ORIGIN}/**", serve)
+    tab.route_web_socket(re.compile(r"/games/\d+/(play|watch)"), fake.accept)
+    expect.set_options(timeout=10_000)
+    yield tab
+    context.close()
+    assert errors == [], errors
+
+
+def send(ws: WebSocketRoute, state: GameState) -> None:
+    ws.send(encode_state(state).decode())
+
+
+def test_an_intent_the_broker_never_acknowledged_is_shown_as_not_delivered(
+    page: Page, fake: FakeGateway
+) -> None:
+    fake.on_connect = lambda ws: send(ws, new_game(4))
+
+    def refuse(ws: WebSocketRoute, frame: dict) -> None:
+        if frame["type"] == "move":
+            reason = "broker did not acknowledge within 10000 ms"
+            ws.send(
+                json.dumps(
+                    {"type": "undelivered", "action_id": frame["action_id"], "reason": reason}
+                )
+            )
+
+    fake.on_frame = refuse
+    page.goto(f"{ORIGIN}/#/play/4/A2")
+    expect(page.locator('.token.me[data-player="A2"]')).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#note")).to_have_text(
+        "action not delivered: broker did not acknowledge within 10000 ms"
+    )
+    assert [f["type"] for f in fake.frames] == ["join", "move"]
+    assert fake.frames[1]["direction"] == "down"
+    assert set(fake.frames[1]) == {"type", "direction", "action_id"}  # the seat is the URL's
+
+
+def test_a_wrong_token_closes_the_seat_for_good_with_the_servers_reason(
+    page: Page, fake: FakeGateway
+) -> None:
+    fake.on_connect = lambda ws: ws.close(code=4401, reason="wrong token for A2 in game 4")
+    page.goto(f"{ORIGIN}/#/play/4/A2")
+    link = page.locator("#link")
+    expect(link).to_have_attribute("data-state", "closed")  # not "retry": no reconnection
+    expect(link).to_have_text("wrong token for A2 in game 4")
+    expect(page.locator("#note")).to_contain_text("the server closed this seat")
+    assert len(fake.sockets) == 1
+
+
+def test_a_state_older_than_the_one_shown_is_ignored(page: Page, fake: FakeGateway) -> None:
+    moves = [Move(game_id=4, player="B1", action_id=str(n), direction="up") for n in range(3)]
+    newer, older = fold(4, moves), fold(4, moves[:1])
+
+    def replay(ws: WebSocketRoute) -> None:
+        send(ws, newer)
+        send(ws, older)  # as after a gateway restart: a snapshot a moment behind
+
+    fake.on_connect = replay
+    page.goto(f"{ORIGIN}/#/watch/4")
+    expect(page.locator("#stat-version")).to_have_text("3")
+    expect(page.locator('.cell[data-x="0"][data-y="3"] .token')).to_have_attribute(
+        "data-player", "B1"
+    )
+    assert fake.frames == []  # a spectator sends nothing
+
+
+def test_a_spectator_is_told_a_game_has_no_state_yet_and_sees_it_end(
+    page: Page, fake: FakeGateway
+) -> None:
+    fake.on_connect = lambda ws: ws.send(json.dumps({"type": "waiting", "game_id": 4}))
+    page.goto(f"{ORIGIN}/#/watch/4")
+    expect(page.locator("#note")).to_have_text(
+        "this game has no state yet: it begins when a player joins"
+    )
+    over = new_game(4).model_copy(update={"status": "finished", "winner": "B", "version": 9})
+    send(fake.sockets[0], over)
+    expect(page.locator("#banner")).to_contain_text("Game over: team B wins")
+    expect(page.locator("#note")).to_have_text("")
+
+
+def test_reconnection_waits_double_up_to_ten_seconds_with_jitter(page: Page) -> None:
+    page.goto(f"{ORIGIN}/")
+    waits = page.evaluate(
+        """async () => {
+            const { backoffMs } = await import("/static/socket.js");
+            const attempts = [0, 1, 2, 3, 4, 5, 6, 12];
+            return [attempts.map((a) => backoffMs(a, () => 0)), attempts.map((a) => backoffMs(a, () => 1))];
+        }"""
+    )
+    assert waits == [
+        [250, 500, 1000, 2000, 4000, 5000, 5000, 5000],
+        [500, 1000, 2000, 4000, 8000, 10000, 10000, 10000],
+    ]
+
+
+def test_a_seat_that_is_not_on_the_board_sends_the_player_back_to_the_lobby(page: Page) -> None:
+    page.goto(f"{ORIGIN}/#/play/4/Z9")
+    expect(page.locator("#lobby")).to_be_visible()
+    expect(page.locator("#seat-error")).to_contain_text("There is no seat Z9")
