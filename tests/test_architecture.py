@@ -56,6 +56,31 @@ def test_infra_knows_nothing_of_the_adapters() -> None:
     assert not imported_top_levels("infra") & {*ADAPTERS, "cli"}
 
 
+@pytest.mark.parametrize("package", ("domain", "infra", *ADAPTERS))
+def test_only_the_cli_and_the_tests_import_the_bench(package: str) -> None:
+    assert "bench" not in imported_top_levels(package)
+
+
+def test_the_bench_sits_beside_the_cli_and_never_imports_the_tests() -> None:
+    """It measures what `moba` runs (the stack, the adapters), so it may import them all."""
+    assert "tests" not in imported_top_levels("bench")
+
+
+def test_tests_hold_no_measurement_scripts() -> None:
+    """Anything runnable as `python -m ...` that measures belongs in bench/."""
+    runnable = [
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "tests").rglob("*.py")
+        if any(
+            isinstance(node, ast.Compare)
+            and isinstance(node.left, ast.Name)
+            and node.left.id == "__name__"
+            for node in ast.walk(ast.parse(path.read_text()))
+        )
+    ]
+    assert runnable == []
+
+
 def test_only_the_edges_touch_kafka_or_sqlite() -> None:
     assert not imported_top_levels("domain") & {
         "confluent_kafka",
