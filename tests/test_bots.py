@@ -11,6 +11,7 @@ from cli.main import app
 from client.bots import run_bots
 from client.transport import KafkaTransport
 from dataflows.launch import REPO_ROOT
+from domain.board import PLAYERS
 from domain.models import Action
 from domain.rules import fold
 from domain.wire import decode_action, decode_state
@@ -32,7 +33,7 @@ def test_bots_play_a_game_to_its_end_and_every_intent_is_answered(
     settings: Settings, run_dataflow: Callable[..., object]
 ) -> None:
     run_dataflow(workers=1)
-    seats = [(3, f"{team}{i}") for team in "AB" for i in range(1, 6)]
+    seats = [(3, player) for player in PLAYERS]
     with KafkaTransport(settings, [3], history=0) as transport:
         tally = run_bots(transport, seats, rate=50, stop=threading.Event(), duration_s=60)
 
