@@ -64,7 +64,9 @@ class _Drop(StatelessSinkPartition[Any]):
         pass
 
 
-class _DropSink(DynamicSink[Any]):
+class DropSink(DynamicSink[Any]):
+    """A sink that keeps nothing: what a flow costs without writing anywhere."""
+
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _Drop:
         return _Drop()
 
@@ -83,7 +85,7 @@ def __getattr__(name: str) -> Dataflow:
     # (str(game), bytes)
     counted = op.stateful_map("count", items, _count)
     # (str(game), count)
-    op.output("drop", counted, _DropSink())
+    op.output("drop", counted, DropSink())
     return flow
 
 

@@ -18,8 +18,8 @@ import time
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
-from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
+from bench.exchange import DropSink
 from dataflows import launch
 
 PARTS = 4
@@ -52,16 +52,6 @@ class Numbers(FixedPartitionedSource[int, int]):
         return _Numbers(self._count, resume_state or 0)
 
 
-class _Discard(StatelessSinkPartition[int]):
-    def write_batch(self, items: list[int]) -> None:
-        pass
-
-
-class Discard(DynamicSink[int]):
-    def build(self, step_id: str, worker_index: int, worker_count: int) -> _Discard:
-        return _Discard()
-
-
 def burn(ms: float, item: int) -> int:
     """About `ms` of pure-Python CPU, holding the GIL throughout."""
     deadline = time.thread_time() + ms / 1000
@@ -75,7 +65,7 @@ def flow(items: int, ms: float) -> Dataflow:
     built = Dataflow("gil")
     numbers = op.input("numbers", built, Numbers(items // PARTS))
     done = op.map("burn", numbers, lambda item: burn(ms, item))
-    op.output("discard", done, Discard())
+    op.output("discard", done, DropSink())
     return built
 
 
