@@ -9,19 +9,19 @@ was already sent (a replay after recovery, or the snapshot itself) is skipped.
 import json
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import anyio
 from anyio.to_thread import run_sync
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 from pydantic import ValidationError
 
+from api.gateway.hub import REWIND, start_offset
 from domain.models import GameState
 from domain.wire import decode_state, encode_state
 from infra.kafka import consumer_config, game_key, partition_for
 from infra.settings import Settings
 
-REWIND = timedelta(seconds=5)  # snapshot timestamps have 1 s resolution; epochs last ~1 s
 KEEPALIVE_S = 15.0
 POLL_S = 0.25
 
@@ -72,18 +72,12 @@ def _assign(consumer: Consumer, settings: Settings, game_id: int, since: datetim
     """Start at the first state written after `since - REWIND`, or at the end if there is none.
 
     Starting by time, not at the end, means no state written after the snapshot is missed
-    even though the snapshot was sent first; the end is read before the time lookup, so a
-    state written in between is still read.
+    even though the snapshot was sent first.
     """
     partition = partition_for(game_id, settings.partitions)
-    _, end = consumer.get_watermark_offsets(
-        TopicPartition(settings.games_topic, partition), timeout=10
-    )
-    start_ms = int((since - REWIND).timestamp() * 1000)
-    wanted = TopicPartition(settings.games_topic, partition, start_ms)
-    (found,) = consumer.offsets_for_times([wanted], timeout=10)
-    offset = found.offset if found.offset >= 0 else end
-    consumer.assign([TopicPartition(settings.games_topic, partition, offset)])
+    topic = settings.games_topic
+    offset, _ = start_offset(consumer, topic, partition, (since - REWIND).timestamp())
+    consumer.assign([TopicPartition(topic, partition, offset)])
 
 
 def _state(msg: Message | None, game_id: int) -> GameState | None:

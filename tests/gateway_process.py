@@ -6,16 +6,16 @@ A process, not a thread, so a test can kill it with SIGKILL as an operator's cra
 import asyncio
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection
 
+from dataflows.process import Process
 from infra.broker import free_port
 from infra.settings import Settings
 
@@ -23,12 +23,12 @@ Frame = dict[str, Any]
 
 
 class GatewayProcess:
-    """`python -m cli api` on a free port with `settings`, in its own process group."""
+    """`python -m cli api` on a free port with `settings`, as a `Process` of its own."""
 
     def __init__(self, settings: Settings, log_path: Path) -> None:
         self.settings = settings.model_copy(update={"api_port": free_port()})
         self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: Process | None = None
 
     @property
     def base(self) -> str:
@@ -36,44 +36,29 @@ class GatewayProcess:
 
     def start(self, timeout_s: float = 30.0) -> "GatewayProcess":
         """Start it and wait until it answers /health."""
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "cli", "api"],
-                env={**os.environ, **self.settings.as_env()},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        env = {**os.environ, **self.settings.as_env()}
+        self.process = process = Process.start(
+            "gateway", [sys.executable, "-m", "cli", "api"], self.log_path, env=env
+        )
         deadline = time.monotonic() + timeout_s
         while True:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the gateway exited:\n{self.log()}")
+            process.raise_if_exited()
             try:
                 httpx.get(f"http://127.0.0.1:{self.settings.api_port}/health", timeout=1.0)
                 return self
             except httpx.TransportError:
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"the gateway never answered:\n{self.log()}") from None
+                    raise AssertionError(f"no answer:\n{process.log_tail(40)}") from None
                 time.sleep(0.05)  # between polls, not instead of one
 
     def kill(self) -> None:
         """kill -9: no clean shutdown, sockets cut without a close frame."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        if self.process is not None:
+            self.process.kill()
 
-    def stop(self, timeout_s: float = 10.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGINT)
-        try:
-            self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-5000:] if self.log_path.exists() else ""
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
 
 
 async def next_frame(ws: ClientConnection, timeout_s: float = 30.0) -> Frame:
@@ -82,18 +67,27 @@ async def next_frame(ws: ClientConnection, timeout_s: float = 30.0) -> Frame:
         return dict(json.loads(await ws.recv()))
 
 
-async def frames_until(ws: ClientConnection, done: Any, timeout_s: float = 60.0) -> list[Frame]:
+async def frames_until(
+    ws: ClientConnection, done: Callable[[Frame], bool], timeout_s: float = 60.0
+) -> list[Frame]:
     """Frames until `done(frame)` holds for one (included); fails with what came at the deadline."""
-    frames: list[Frame] = []
+    return await collect(ws, [], lambda frames: done(frames[-1]), timeout_s)
+
+
+async def collect(
+    ws: ClientConnection,
+    frames: list[Frame],
+    done: Callable[[list[Frame]], bool],
+    timeout_s: float = 60.0,
+) -> list[Frame]:
+    """Append frames to `frames` until `done(frames)`; fails with the last ones at the deadline."""
     try:
         async with asyncio.timeout(timeout_s):
-            while True:
-                frame = dict(json.loads(await ws.recv()))
-                frames.append(frame)
-                if done(frame):
-                    return frames
+            while not (frames and done(frames)):
+                frames.append(dict(json.loads(await ws.recv())))
+            return frames
     except TimeoutError:
-        raise AssertionError(f"no such frame in {timeout_s} s; got {frames[-5:]}") from None
+        raise AssertionError(f"not done in {timeout_s} s; last frames {frames[-5:]}") from None
 
 
 def is_state(frame: Frame) -> bool:

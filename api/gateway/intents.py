@@ -3,8 +3,9 @@
 Idempotent with acks=all, as every producer of actions; its short linger gathers the
 intents of a busy partition into one batch every few milliseconds instead of one per
 key press. Every intent ends in the broker's acknowledgement (its state follows) or
-in a report to its socket's `on_undelivered`; a fatal producer error recreates the
-producer and reports whatever the old one still held.
+in a report to its socket's `on_undelivered`. A fatal error, or a producer the broker
+fences (Tansu does after a long freeze), recreates the producer and reports whatever
+the old one still held: a gateway must keep working when the broker comes back.
 """
 
 import asyncio
@@ -23,6 +24,8 @@ from infra.settings import Settings
 
 Report = Callable[[str, str], None]  # (action_id, reason), called on the event loop
 POLL_S = 0.1
+# Errors after which this producer will never deliver again, though librdkafka may not call them fatal.
+FENCED = {KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH, KafkaError._FENCED}
 
 
 class IntentProducer:
@@ -37,7 +40,7 @@ class IntentProducer:
         self._stop = threading.Event()
         self._producer = self._new_producer()
         self._thread: threading.Thread | None = None
-        self.recreated = 0  # how many times a fatal error replaced the producer
+        self.generation = 0  # how many times a fatal error replaced the producer
 
     def start(self) -> None:
         """Start serving delivery reports; call from the event loop that will `send`."""
@@ -57,9 +60,9 @@ class IntentProducer:
 
     def send(self, action: Action, on_undelivered: Report) -> None:
         """Queue `action`; if it cannot be delivered, `on_undelivered(action_id, reason)` says why."""
-        report = partial(self._delivered, on_undelivered, action.action_id)
         try:
             with self._lock:
+                report = partial(self._delivered, on_undelivered, action.action_id, self.generation)
                 self._producer.produce(
                     self.settings.actions_topic,
                     value=encode_action(action),
@@ -97,17 +100,24 @@ class IntentProducer:
         with self._lock:
             old, self._producer = self._producer, self._new_producer()
             self._fatal.clear()
-            self.recreated += 1
+            self.generation += 1
         self._log.error("recreated the producer after a fatal error")
         old.purge()
         old.flush(0)  # serves the purged messages' delivery reports
 
     def _delivered(
-        self, on_undelivered: Report, action_id: str, err: KafkaError | None, _msg: Message
+        self,
+        on_undelivered: Report,
+        action_id: str,
+        generation: int,
+        err: KafkaError | None,
+        _msg: Message,
     ) -> None:
-        """On the producer's thread: pass a failure to the event loop."""
+        """On the producer's thread: pass a failure to the event loop; a fenced producer is replaced."""
         if err is None or self._loop is None:
             return
+        if (err.fatal() or err.code() in FENCED) and generation == self.generation:
+            self._fatal.set()
         self._log.warning("intent %r not delivered: %s", action_id, err)
         # a closed loop means the process is stopping and its sockets are gone
         with contextlib.suppress(RuntimeError):
@@ -117,6 +127,8 @@ class IntentProducer:
         if err.code() == KafkaError._MSG_TIMED_OUT:
             ms = self.settings.gateway_delivery_timeout_ms
             return f"broker did not acknowledge within {ms} ms"
+        if err.code() in FENCED:
+            return "the broker fenced the gateway's producer; it is being replaced: send again"
         if err.code() in (KafkaError._PURGE_QUEUE, KafkaError._PURGE_INFLIGHT):
             return "the gateway's producer was restarted or stopped before the broker acknowledged"
         return err.str()
