@@ -1,4 +1,4 @@
-"""`moba api`: serve the query API (games from the recovery store, live states as SSE)."""
+"""`moba api`: serve the web page, the WebSocket gateway and the query API."""
 
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,7 +14,7 @@ def api(
         typer.Option(help="Data directory holding `recovery/` [default: MOBA_DATA_DIR]"),
     ] = None,
 ) -> None:
-    """Serve GET /games, /games/{id}, /games/{id}/events and /health; OpenAPI at /docs."""
+    """Serve the page at /, WebSockets /games/{id}/play and /watch, GET /games...; OpenAPI at /docs."""
     import uvicorn
 
     from api.app import create_app
