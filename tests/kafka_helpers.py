@@ -12,35 +12,16 @@ from typing import Any
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from bench.workload import Message
+from bench.workload import Message, produce_all, records
 from domain.models import Action, GameState
-from domain.wire import decode_state, encode_action
-from infra.kafka import (
-    consumer_config,
-    game_key,
-    partition_for,
-    produce_patiently,
-    producer_config,
-)
+from domain.wire import decode_state
+from infra.kafka import consumer_config, produce_patiently, producer_config
 from infra.settings import Settings
 
 
 def produce_actions(settings: Settings, actions: Iterable[Action]) -> int:
-    """Produce `actions` as clients do: game g to partition g mod P, key str(g)."""
-    producer = Producer(producer_config(settings))
-    count = 0
-    for action in actions:
-        partition = partition_for(action.game_id, settings.partitions)
-        produce_patiently(
-            producer,
-            settings.actions_topic,
-            encode_action(action),
-            game_key(action.game_id),
-            partition,
-        )
-        count += 1
-    assert producer.flush(30) == 0
-    return count
+    """Produce `actions` as clients do: game g to partition g mod P, key str(g); how many."""
+    return produce_all(settings, settings.actions_topic, records(actions, settings.partitions))
 
 
 def produce_raw(settings: Settings, items: Iterable[tuple[int, bytes | None]]) -> None:
