@@ -162,17 +162,22 @@ class StateHub:
         reader = _Reader(consumer, self.settings.games_topic, self._log)
         try:
             while not self._stop.is_set():
-                self._take_commands(reader, wait=not reader.assigned)
-                reader.assign_pending()
-                states = reader.read(POLL_S)
-                caught_up = reader.caught_up()
-                if (states or caught_up) and self._loop is not None:
-                    self._loop.call_soon_threadsafe(self._fan_out, states, caught_up)
-        except Exception:
-            self._log.exception("the gateway's consumer stopped")
-            raise
+                try:
+                    self._step(reader)
+                except Exception:  # the sockets depend on this thread: log, and go on
+                    self._log.exception("the gateway's consumer failed a step; retrying")
+                    self._stop.wait(RETRY_S)
         finally:
             consumer.close()
+
+    def _step(self, reader: "_Reader") -> None:
+        """Apply the loop's commands, assign what waits, hand what was read to the loop."""
+        self._take_commands(reader, wait=not reader.assigned)
+        reader.assign_pending()
+        states = reader.read(POLL_S)
+        caught_up = reader.caught_up()
+        if (states or caught_up) and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._fan_out, states, caught_up)
 
     def _take_commands(self, reader: "_Reader", wait: bool) -> None:
         """Apply the loop's (un)assign commands; with nothing to read, wait a moment for one."""

@@ -38,13 +38,14 @@ class IntentProducer:
         self._lock = threading.Lock()  # guards swapping the producer against produce()
         self._fatal = threading.Event()
         self._stop = threading.Event()
-        self._producer = self._new_producer()
+        self._producer: Producer | None = None  # opened by start(), in the app's lifespan
         self._thread: threading.Thread | None = None
         self.generation = 0  # how many times a fatal error replaced the producer
 
     def start(self) -> None:
         """Start serving delivery reports; call from the event loop that will `send`."""
         self._loop = asyncio.get_running_loop()
+        self._producer = self._new_producer()
         self._thread = threading.Thread(target=self._run, name="moba-gateway-intents", daemon=True)
         self._thread.start()
 
@@ -54,14 +55,18 @@ class IntentProducer:
         if self._thread is not None:
             self._thread.join(10)
         with self._lock:
-            self._producer.flush(timeout_s)
-            self._producer.purge()
-            self._producer.flush(0)
+            producer, self._producer = self._producer, None
+        if producer is not None:
+            producer.flush(timeout_s)
+            producer.purge()
+            producer.flush(0)
 
     def send(self, action: Action, on_undelivered: Report) -> None:
         """Queue `action`; if it cannot be delivered, `on_undelivered(action_id, reason)` says why."""
         try:
             with self._lock:
+                if self._producer is None:
+                    raise BufferError("not running")
                 report = partial(self._delivered, on_undelivered, action.action_id, self.generation)
                 self._producer.produce(
                     self.settings.actions_topic,
@@ -71,7 +76,9 @@ class IntentProducer:
                     on_delivery=report,
                 )
         except BufferError:
-            on_undelivered(action.action_id, "the gateway's outgoing queue is full")
+            on_undelivered(
+                action.action_id, "the gateway's outgoing queue is full, or it is stopping"
+            )
         except KafkaException as err:
             on_undelivered(action.action_id, f"refused by the producer: {_text(err)}")
 
@@ -91,9 +98,15 @@ class IntentProducer:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._producer.poll(POLL_S)
-            if self._fatal.is_set():
-                self._recreate()
+            producer = self._producer
+            try:
+                if producer is not None:
+                    producer.poll(POLL_S)
+                if self._fatal.is_set():
+                    self._recreate()
+            except Exception:  # every socket's reports depend on this thread: log, go on
+                self._log.exception("the gateway's producer failed a step; retrying")
+                self._stop.wait(POLL_S)
 
     def _recreate(self) -> None:
         """Replace the producer after a fatal error; what the old one held is reported undelivered."""
@@ -102,8 +115,9 @@ class IntentProducer:
             self._fatal.clear()
             self.generation += 1
         self._log.error("recreated the producer after a fatal error")
-        old.purge()
-        old.flush(0)  # serves the purged messages' delivery reports
+        if old is not None:
+            old.purge()
+            old.flush(0)  # serves the purged messages' delivery reports
 
     def _delivered(
         self,
