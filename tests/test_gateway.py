@@ -236,3 +236,5 @@ def test_tokens_are_checked_at_the_gateway(broker, tmp_path, run_dataflow, start
         "wrong token for A2 in game 4",
     )
     assert asyncio.run(accepted()) == {"type": "waiting", "game_id": 4}
+    log = gateway.log_path.read_text()
+    assert "play?player=A2&token=…" in log and right not in log and wrong not in log

@@ -2,12 +2,21 @@
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 
 import pytest
 
 from api.gateway.hub import HEAD
-from api.gateway.seats import MALFORMED, NO_SEAT, UNAUTHORIZED, Refusal, Seat, game_of
+from api.gateway.seats import (
+    MALFORMED,
+    NO_SEAT,
+    UNAUTHORIZED,
+    RedactTokens,
+    Refusal,
+    Seat,
+    game_of,
+)
 from api.gateway.subscriber import Subscriber
 from domain.auth import join_token
 from domain.models import Move, Throw
@@ -129,3 +138,20 @@ def test_the_head_of_every_encoded_state_gives_its_game_and_version() -> None:
             head = HEAD.match(raw)
             assert head is not None and (int(head[1]), int(head[2])) == (state.game_id, n)
     assert HEAD.match(b'{"version": 1, "game_id": 2}') is None  # falls back to a full parse
+
+
+def test_join_tokens_never_reach_the_server_log() -> None:
+    record = logging.LogRecord(
+        "uvicorn.error",
+        logging.INFO,
+        "",
+        0,
+        '%s - "WebSocket %s" [accepted]',
+        ("127.0.0.1:5", "/games/4/play?player=A2&token=abc123&x=1"),
+        None,
+    )
+    assert RedactTokens().filter(record)
+    assert (
+        record.getMessage()
+        == '127.0.0.1:5 - "WebSocket /games/4/play?player=A2&token=…&x=1" [accepted]'
+    )

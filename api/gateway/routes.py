@@ -17,7 +17,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from api.gateway.hub import Snapshot, StateHub
 from api.gateway.intents import IntentProducer
-from api.gateway.seats import MALFORMED, Refusal, Seat, game_of
+from api.gateway.seats import MALFORMED, Refusal, Seat, game_of, redact_tokens_in_server_logs
 from api.gateway.subscriber import Subscriber
 from infra.settings import Settings
 
@@ -34,6 +34,7 @@ class Gateway:
         self.intents = IntentProducer(settings)
 
     def start(self) -> None:
+        redact_tokens_in_server_logs()
         self.hub.start()
         self.intents.start()
 

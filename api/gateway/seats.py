@@ -7,6 +7,8 @@ token again. Every refusal carries a WebSocket close code and a reason naming th
 """
 
 import json
+import logging
+import re
 from dataclasses import dataclass
 
 from domain.auth import is_authentic
@@ -19,6 +21,7 @@ UNAUTHORIZED = 4401
 NO_SEAT = 4404
 SEAT_FIELDS = ("game_id", "player", "token")
 REASON_BYTES = 123  # the most a WebSocket close frame's reason may hold
+TOKEN_IN_QUERY = re.compile(r"(\btoken=)[^&\s\"]*")
 
 
 class Refusal(Exception):
@@ -86,3 +89,23 @@ class Seat:
             return decode_action(raw, max_bytes=max_bytes + 512)  # room for the seat's fields
         except InvalidMessage as err:
             raise Refusal(MALFORMED, f"malformed frame: {err.detail}") from None
+
+
+class RedactTokens(logging.Filter):
+    """Keeps join tokens out of the server's logs: uvicorn logs each socket's path and query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                TOKEN_IN_QUERY.sub(r"\1…", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
+def redact_tokens_in_server_logs() -> None:
+    """Install `RedactTokens` on uvicorn's loggers (once, after uvicorn has configured them)."""
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())
