@@ -68,15 +68,27 @@ def closed_loop(
     return loaded_round_trips(settings, count, 0, timeout_s, strict, budget_s).game
 
 
-def raw_round_trip(settings: Settings, count: int, timeout_s: float = 10.0) -> list[float]:
-    """The limit: produce one message to the idle dead-letter topic and read it back, in ms."""
-    topic, partition = settings.dlq_topic, 0
+def raw_round_trip(
+    settings: Settings,
+    count: int,
+    timeout_s: float = 10.0,
+    topic: str | None = None,
+    partition: int = 0,
+    strict: bool = True,
+) -> list[float]:
+    """The limit: produce one message and read it back, in ms.
+
+    By default on the idle dead-letter topic; `topic` and `partition` name a loaded one
+    (a raw message on `actions` is dead-lettered by the dataflow, harmlessly). Unless
+    `strict`, a message not back after `timeout_s` counts as `timeout_s`.
+    """
+    topic = topic or settings.dlq_topic
     producer = Producer(producer_config(settings))
     consumer = end_offsets_reader(settings, topic, partition)
     try:
         settle(consumer)
         return [
-            _round_trip(producer, consumer, topic, partition, needle, needle, timeout_s, True)
+            _round_trip(producer, consumer, topic, partition, needle, needle, timeout_s, strict)
             for needle in (f"raw-{i}".encode() for i in range(count))
         ]
     finally:

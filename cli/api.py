@@ -22,4 +22,11 @@ def api(
 
     overrides: dict[str, Any] = {"api_host": host, "api_port": port, "data_dir": data_dir}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        # every state goes to every socket of its game: compressing each copy apart made
+        # deflate the gateway's largest cost (docs/gateway.md, Load)
+        ws_per_message_deflate=False,
+    )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.gateway import KEYS as GATEWAY_KEYS
 from bench.report import KEYS
 
 pytestmark = pytest.mark.slow
@@ -55,3 +56,14 @@ def test_the_exchange_measurement_runs_one_and_two_processes_on_tiny_inputs() ->
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "one process" in done.stdout and "two processes" in done.stdout
+
+
+def test_the_gateway_load_runs_both_sides_on_a_few_players() -> None:
+    argv = [sys.executable, "-m", "bench.gateway", "--quick", "--players", "20", "--games", "2"]
+    argv += ["--seconds", "3", "--json"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=240, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout)
+    assert set(figures) == set(GATEWAY_KEYS)
+    assert all(isinstance(v, int | float) for v in figures.values()), figures
+    assert "calibration:" in done.stderr and "calibration after:" in done.stderr
