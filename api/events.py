@@ -16,7 +16,7 @@ from anyio.to_thread import run_sync
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 from pydantic import ValidationError
 
-from api.gateway.hub import REWIND, start_offset
+from api.gateway.reader import REWIND, start_offset
 from domain.models import GameState
 from domain.wire import decode_state, encode_state
 from infra.kafka import consumer_config, game_key, partition_for

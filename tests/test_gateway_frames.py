@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from api.gateway.hub import HEAD
+from api.gateway.reader import HEAD
 from api.gateway.seats import (
     MALFORMED,
     NO_SEAT,

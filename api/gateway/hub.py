@@ -16,34 +16,22 @@ this rewind) never reach a player.
 import asyncio
 import logging
 import queue
-import re
 import threading
-import time
 from collections.abc import Callable
-from datetime import timedelta
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
-from pydantic import ValidationError
+from confluent_kafka import Consumer, KafkaError
 
+from api.gateway.reader import RETRY_S, Reader, State
 from api.gateway.subscriber import Subscriber
 from domain.models import GameState
-from domain.wire import decode_state, encode_state
+from domain.wire import encode_state
 from infra.kafka import consumer_config, partition_for
 from infra.settings import Settings
 
-REWIND = timedelta(seconds=5)  # snapshot timestamps have 1 s resolution; epochs last ~1 s
 POLL_S = 0.05  # also how soon a new partition's assignment starts
-RETRY_S = 1.0  # how often an assignment that failed (broker away) is tried again
-BATCH = 500
-LOOKUP_TIMEOUT_S = 2.0
-NOTHING_TO_READ = -1  # a partition assigned at its end is caught up at once
-# How every state the dataflow writes begins (`encode_state` writes the fields in the
-# model's order): enough to route it without parsing the rest, 100x faster than
-# `decode_state`, which the few states written otherwise still go through.
-HEAD = re.compile(rb'\{"game_id":(\d{1,16}),"version":(\d{1,19}),"status":"')
+STORE_AFTER_S = 1.0  # a new socket gets the store's snapshot if its partition is not read by then
 
 Snapshot = Callable[[int], GameState | None]
-State = tuple[int, int, str]  # (game_id, version, wire JSON)
 
 
 class StateHub:
@@ -86,6 +74,8 @@ class StateHub:
         Until the game's partition has been read to its end, nothing is offered: the
         newest of what was read and of the store's snapshot is offered then, rather than
         a replay of the last seconds or a snapshot that the topic already superseded.
+        If that takes longer than STORE_AFTER_S (the broker is away), the store's
+        snapshot is offered meanwhile.
         """
         stored = await asyncio.to_thread(self._snapshot, game_id)
         partition = partition_for(game_id, self.settings.partitions)
@@ -99,6 +89,10 @@ class StateHub:
             self._remember(game_id, stored.version, encode_state(stored).decode())
         if partition in self._caught_up:
             self._greet(game_id, subscriber)
+        else:  # the broker may be slow or away: then the store's snapshot will do for now
+            asyncio.get_running_loop().call_later(
+                STORE_AFTER_S, self._greet_from_store, game_id, subscriber
+            )
 
     def unsubscribe(self, game_id: int, subscriber: Subscriber) -> None:
         games = self._subscribers.get(game_id)
@@ -142,6 +136,12 @@ class StateHub:
                     for subscriber in subscribers:
                         self._greet(game_id, subscriber)
 
+    def _greet_from_store(self, game_id: int, subscriber: Subscriber) -> None:
+        """A socket still without a state, its partition still not read: offer what is known."""
+        latest = self._latest.get(game_id)
+        if latest is not None and subscriber in self._subscribers.get(game_id, ()):
+            subscriber.offer(*latest)
+
     def _remember(self, game_id: int, version: int, text: str) -> None:
         latest = self._latest.get(game_id)
         if latest is None or version > latest[0]:
@@ -159,7 +159,7 @@ class StateHub:
         config = consumer_config(self.settings, logger=self._log, error_cb=self._on_error)
         config["reconnect.backoff.max.ms"] = 1000
         consumer = Consumer(config)
-        reader = _Reader(consumer, self.settings.games_topic, self._log)
+        reader = Reader(consumer, self.settings.games_topic, self._log)
         try:
             while not self._stop.is_set():
                 try:
@@ -170,7 +170,7 @@ class StateHub:
         finally:
             consumer.close()
 
-    def _step(self, reader: "_Reader") -> None:
+    def _step(self, reader: Reader) -> None:
         """Apply the loop's commands, assign what waits, hand what was read to the loop."""
         self._take_commands(reader, wait=not reader.assigned)
         reader.assign_pending()
@@ -179,7 +179,7 @@ class StateHub:
         if (states or caught_up) and self._loop is not None:
             self._loop.call_soon_threadsafe(self._fan_out, states, caught_up)
 
-    def _take_commands(self, reader: "_Reader", wait: bool) -> None:
+    def _take_commands(self, reader: Reader, wait: bool) -> None:
         """Apply the loop's (un)assign commands; with nothing to read, wait a moment for one."""
         try:
             while True:
@@ -194,97 +194,3 @@ class StateHub:
 
     def _on_error(self, err: KafkaError) -> None:
         self._log.warning("games consumer: %s", err)
-
-
-class _Reader:
-    """The consumer's assignment and reads; used only on the hub's thread."""
-
-    def __init__(self, consumer: Consumer, topic: str, log: logging.Logger) -> None:
-        self.consumer = consumer
-        self.topic = topic
-        self.log = log
-        self.assigned: set[int] = set()
-        self.pending: dict[int, float] = {}  # partition -> read from this time (epoch seconds)
-        self.catching_up: dict[int, int] = {}  # partition -> its end offset when assigned
-        self.retry_at = 0.0
-
-    def apply(self, command: str, partition: int) -> None:
-        if command == "assign":
-            self.pending[partition] = time.time() - REWIND.total_seconds()
-            self.retry_at = 0.0
-        elif partition in self.pending:
-            del self.pending[partition]
-        elif partition in self.assigned:
-            self.consumer.incremental_unassign([TopicPartition(self.topic, partition)])
-            self.assigned.discard(partition)
-            self.catching_up.pop(partition, None)
-
-    def assign_pending(self) -> None:
-        """Assign each pending partition from its start time; retried later while the broker is away."""
-        if not self.pending or time.monotonic() < self.retry_at:
-            return
-        for partition, since in list(self.pending.items()):
-            try:
-                offset, end = start_offset(self.consumer, self.topic, partition, since)
-            except KafkaException as err:
-                self.log.warning("cannot assign %s[%d] yet: %s", self.topic, partition, err)
-                self.retry_at = time.monotonic() + RETRY_S
-                return
-            self.consumer.incremental_assign([TopicPartition(self.topic, partition, offset)])
-            self.assigned.add(partition)
-            self.catching_up[partition] = end if offset < end else NOTHING_TO_READ
-            del self.pending[partition]
-
-    def caught_up(self) -> list[int]:
-        """Partitions whose read has just reached the end they had when they were assigned."""
-        done = []
-        for partition, end in self.catching_up.items():
-            if end == NOTHING_TO_READ:
-                done.append(partition)
-                continue
-            (position,) = self.consumer.position([TopicPartition(self.topic, partition)])
-            if position.offset >= end:
-                done.append(partition)
-        for partition in done:
-            del self.catching_up[partition]
-        return done
-
-    def read(self, timeout_s: float) -> list[State]:
-        """The states read within `timeout_s` (a whole batch once the first one is there)."""
-        if not self.assigned:
-            return []
-        first = self.consumer.poll(timeout_s)
-        if first is None:
-            return []
-        messages = [first, *self.consumer.consume(BATCH, 0)]
-        return [state for m in messages if (state := self._state(m)) is not None]
-
-    def _state(self, message: Message) -> State | None:
-        error = message.error()
-        if error is not None:
-            self.log.warning("games consumer: %s", error)
-            return None
-        value = message.value()
-        if value is None:
-            return None
-        head = HEAD.match(value)
-        if head is not None:
-            return int(head[1]), int(head[2]), value.decode()
-        try:
-            state = decode_state(value)
-        except ValidationError:
-            return None  # not a state; never the reader's to fail on
-        return state.game_id, state.version, value.decode()
-
-
-def start_offset(consumer: Consumer, topic: str, partition: int, since: float) -> tuple[int, int]:
-    """The offset of the first message written at or after `since` (else the end), and the end.
-
-    The end is read before the time lookup, so a message written in between is still read.
-    """
-    _, end = consumer.get_watermark_offsets(
-        TopicPartition(topic, partition), timeout=LOOKUP_TIMEOUT_S, cached=False
-    )
-    wanted = TopicPartition(topic, partition, int(since * 1000))
-    (found,) = consumer.offsets_for_times([wanted], timeout=LOOKUP_TIMEOUT_S)
-    return (found.offset if found.offset >= 0 else end), end
