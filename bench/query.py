@@ -8,11 +8,13 @@ import http.client
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from dataflows.process import Process
 from infra.broker import free_port
 
 
@@ -37,20 +39,14 @@ class Api:
     def __init__(self, moba: list[str], data_dir: Path, log_path: Path) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("MOBA_")}
-        with open(log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [*moba, "api", "--port", str(self.port), "--data-dir", str(data_dir)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        argv = [*moba, "api", "--port", str(self.port), "--data-dir", str(data_dir)]
+        self.server = Process.start("moba api", argv, log_path, env=env)
         self.http = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
         while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"moba api exited with {self.process.returncode}")
+            self.server.raise_if_exited()
             try:
                 status, body = self.get("/health")
                 if status == 200 and json.loads(body)["store"] == "ready":
@@ -79,12 +75,7 @@ class Api:
 
     def close(self) -> None:
         self.http.close()
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        self.server.stop(10, signal.SIGTERM)
 
 
 def game_paths(games: int, count: int, seed: int = 6) -> list[str]:
