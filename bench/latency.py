@@ -75,22 +75,30 @@ def raw_round_trip(
     topic: str | None = None,
     partition: int = 0,
     strict: bool = True,
+    budget_s: float | None = None,
 ) -> list[float]:
     """The limit: produce one message and read it back, in ms.
 
     By default on the idle dead-letter topic; `topic` and `partition` name a loaded one
     (a raw message on `actions` is dead-lettered by the dataflow, harmlessly). Unless
-    `strict`, a message not back after `timeout_s` counts as `timeout_s`.
+    `strict`, a message not back after `timeout_s` counts as `timeout_s`; after
+    `budget_s` it stops with fewer than `count` samples (a broker that slow).
     """
     topic = topic or settings.dlq_topic
     producer = Producer(producer_config(settings))
     consumer = end_offsets_reader(settings, topic, partition)
+    trips: list[float] = []
     try:
         settle(consumer)
-        return [
-            _round_trip(producer, consumer, topic, partition, needle, needle, timeout_s, strict)
-            for needle in (f"raw-{i}".encode() for i in range(count))
-        ]
+        stop_at = time.perf_counter() + (budget_s if budget_s is not None else float("inf"))
+        for i in range(count):
+            if trips and time.perf_counter() > stop_at:
+                break
+            needle = f"raw-{i}".encode()
+            trips.append(
+                _round_trip(producer, consumer, topic, partition, needle, needle, timeout_s, strict)
+            )
+        return trips
     finally:
         consumer.close()
         producer.flush(10)

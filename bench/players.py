@@ -1,8 +1,9 @@
 """Many players at a fixed rate each, two ways: WebSocket clients of the gateway, or direct Kafka clients.
 
 Both send the same intents on the same schedule (each player `rate` intents/s, phases
-spread at random) and time each intent to the first state, on that player's own
-connection, whose `last.action_id` is its id. Frames are not parsed beyond that id.
+spread at random), late ones as soon as they can but none after the load's end, and
+time each intent to the first state, on that player's own connection, whose
+`last.action_id` is its id. Frames are not parsed beyond that id.
 
 The direct players are the terminal client's design: a producer and a consumer of the
 game's `games` partition. The terminal client holds one pair per player; here the ten
@@ -128,6 +129,8 @@ class SocketPlayers:
             wait = start + offset - time.perf_counter()
             if wait > 0:
                 await asyncio.sleep(wait)
+            elif time.perf_counter() > start + seconds:
+                return  # behind schedule at the end: players stop pressing keys on time
             action_id = f"w{index}-{self.tally.sent}"
             self._pending[index][action_id] = time.perf_counter()
             self.tally.sent += 1
@@ -210,6 +213,8 @@ class DirectPlayers:
             wait = start + offset - time.perf_counter()
             if wait > 0:
                 self._stop.wait(wait)  # the schedule's tick
+            elif time.perf_counter() > start + seconds:
+                return  # behind schedule at the end: players stop pressing keys on time
             game, player = self.seats[index]
             action_id = f"d{index}-{self.tally.sent}"
             self._pending[game][action_id] = time.perf_counter()

@@ -4,6 +4,23 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+GATEWAY_KEYS = (  # bench/gateway.py: WebSocket players through one gateway, then direct clients
+    "gateway.p50_ms",
+    "gateway.p99_ms",
+    "gateway.answered_ratio",
+    "gateway.batches_per_partition_s",
+    "gateway.raw_start_p99_ms",
+    "gateway.raw_end_p99_ms",
+    "gateway.rss_kb_per_socket",
+    "gateway.cores",
+    "gateway.us_per_intent",
+    "gateway.direct_p50_ms",
+    "gateway.direct_p99_ms",
+    "gateway.direct_answered_ratio",
+    "gateway.direct_batches_per_partition_s",
+    "gateway.direct_raw_start_p99_ms",
+    "gateway.direct_raw_end_p99_ms",
+)
 KEYS = (
     "throughput.actions_per_s",
     "throughput.limit_per_s",
@@ -23,6 +40,7 @@ KEYS = (
     "memory.rss_mb_10k_games",
     "query.cli_s",
     "query.api_p99_ms",
+    *GATEWAY_KEYS,
 )
 
 
@@ -46,6 +64,11 @@ TARGETS: dict[str, Target] = {
     "memory.rss_mb_10k_games": Target("<= 250 MB", lambda v, _: v <= 250),
     "query.cli_s": Target("<= 0.5 s", lambda v, _: v <= 0.5),
     "query.api_p99_ms": Target("<= 20 ms", lambda v, _: v <= 20),
+    "gateway.p50_ms": Target("<= 1.5x direct", lambda v, d: d is not None and v <= 1.5 * d),
+    "gateway.p99_ms": Target("<= 50 ms", lambda v, _: v <= 50),
+    "gateway.batches_per_partition_s": Target(
+        "<= 1000/linger", lambda v, bound: bound is not None and v <= bound
+    ),
 }
 
 
@@ -97,7 +120,7 @@ class Results:
 
     def table(self) -> str:
         """Median (min-max) beside the limit's median, the target and whether it is met."""
-        lines = [f"{'measurement':<32} {'median (min-max)':<28} {'limit':<36} {'target':<16} met"]
+        lines = [f"{'measurement':<40} {'median (min-max)':<28} {'limit':<36} {'target':<16} met"]
         for key, f in self.figures.items():
             if not f.values:
                 continue
@@ -105,7 +128,7 @@ class Results:
             limit = f"{_num(f.limit)} {f.limit_name}" if f.limit is not None else "-"
             target = TARGETS[key].text if key in TARGETS else "-"
             met = {True: "yes", False: "NO", None: ""}[f.met()]
-            lines.append(f"{key:<32} {spread:<28} {limit:<36} {target:<16} {met}")
+            lines.append(f"{key:<40} {spread:<28} {limit:<36} {target:<16} {met}")
         return "\n".join(lines)
 
 

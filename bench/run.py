@@ -5,10 +5,10 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import latency, lifecycle, query, throughput
+from bench import gateway, latency, lifecycle, query, throughput
 from bench.report import Results, percentile
 from bench.workload import fresh_settings, key_presses, records
 from dataflows import launch
@@ -28,10 +28,12 @@ class Plan:
     samples: int = 1_000
     load_rate: float = 2_000
     api_requests: int = 1_000
+    gateway_load: gateway.Load = field(default_factory=gateway.Load)
 
     @classmethod
     def quick(cls, repeat: int = 1) -> "Plan":
-        return cls(repeat, 20_000, 100, 1_000, 100, 500, 200)
+        few = gateway.Load(players=20, games=2, rate=3.0, seconds=3.0)
+        return cls(repeat, 20_000, 100, 1_000, 100, 500, 200, few)
 
 
 def moba_command() -> list[str]:
@@ -53,7 +55,7 @@ def run(plan: Plan, say: Callable[[str], None]) -> Results:
             workload = records(key_presses(range(plan.games), plan.actions), 10)
             for i in range(1, plan.repeat + 1):
                 say(f"repeat {i}/{plan.repeat}")
-                for measure in (_throughput, _latency, _lifecycle):
+                for measure in (_throughput, _latency, _lifecycle, _gateway):
                     try:
                         measure(plan, servers, root, workload, moba, results, say)
                     except (TimeoutError, RuntimeError, OSError, subprocess.SubprocessError) as err:
@@ -184,3 +186,27 @@ def _lifecycle(
     results.add(
         "query.api_p99_ms", percentile(games, 99), percentile(health, 99), "ms GET /health p99"
     )
+
+
+def _gateway(
+    plan: Plan,
+    servers: str,
+    root: Path,
+    workload: list,
+    moba: list[str],
+    results: Results,
+    say: Say,
+) -> None:
+    gw, direct = gateway.measure(servers, root, plan.gateway_load, say)
+    bound = 1000 / max(gw.linger_ms or 1, 1)
+    results.add("gateway.p50_ms", gw.p50_ms, direct.p50_ms, "ms direct Kafka clients p50")
+    results.add("gateway.p99_ms", gw.p99_ms, direct.p99_ms, "ms direct Kafka clients p99")
+    results.add(
+        "gateway.batches_per_partition_s",
+        gw.batches_per_partition_s,
+        bound,
+        f"batches/s a {gw.linger_ms} ms linger allows",
+    )
+    for key, value in gateway.figures([gw, direct]).items():
+        if key not in ("gateway.p50_ms", "gateway.p99_ms", "gateway.batches_per_partition_s"):
+            results.add(key, value)
