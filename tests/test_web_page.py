@@ -89,6 +89,9 @@ def test_a_player_takes_a_seat_moves_and_reads_a_wall_rejection(page: Page) -> N
 
     page.click("a.brand")  # back to the lobby, which lists the game the join created
     expect(page.locator('#games tr[data-game="7"]')).to_contain_text("running")
+    page.get_by_role("button", name="Take a seat in game 7").click()
+    expect(page.locator("#seat-game")).to_have_value("7")
+    expect(page.locator("input[name=seat]:checked")).to_be_focused()  # a live seat, ready to go
 
 
 def test_a_spectator_watches_a_game_the_bots_play(

@@ -62,11 +62,22 @@ export function lobby(seats, go) {
     gameInput.value = String(ids.length ? Math.max(...ids) + 1 : 1);
   }
 
-  function seatIn(game) {
-    // a seat that looks free: someone alive, from the team with fewer players alive
+  async function seatIn(game) {
+    // a seat that looks free: a player still alive, of the team with fewer alive, at random
+    // (the server does not say who is connected; the player can pick another seat)
     gameInput.value = String(game.game_id);
     const team = game.live_players.A <= game.live_players.B ? "A" : "B";
-    const pick = seats.find((s) => s.team === team) ?? seats[0];
+    let alive = [];
+    try {
+      const response = await fetch(`/games/${game.game_id}`);
+      if (response.ok) {
+        const { state } = await response.json();
+        alive = seats.filter((s) => s.team === team && state.players[s.player]?.alive);
+      }
+    } catch {
+      // the listing was enough to fill the game id; any seat will do
+    }
+    const pick = alive[Math.floor(Math.random() * alive.length)] ?? seats.find((s) => s.team === team);
     $(`seat-${pick.player}`).checked = true;
     $(`seat-${pick.player}`).focus();
   }
