@@ -116,15 +116,17 @@ def test_intents_through_sockets_fold_to_the_pure_fold(
 
     async def play(seat: str) -> list[Frame]:
         async with connect(f"{gateway.base}/games/{game}/play?player={seat}") as ws:
+            first = await next_frame(ws)  # a client acts once it has been shown the game
             for action in sent[seat]:
                 await ws.send(intent(action))
-            return await frames_until(ws, lambda frame: frame.get("version") == total)
+            return [first, *await frames_until(ws, lambda frame: frame.get("version") == total)]
 
     async def everyone() -> list[list[Frame]]:
         return list(await asyncio.gather(*(play(seat) for seat in seats)))
 
     seen = [states(frames) for frames in asyncio.run(everyone())]
-    longest = max(seen, key=len)
+    longest = max(seen, key=len)  # the socket greeted first saw every state
+    assert longest[0].version == 1
     state = new_game(game)
     expected = {}
     for got in longest:  # the order the dataflow applied them in is the order of their states
