@@ -16,10 +16,10 @@ from domain.rules import blast_cells, landing_cell, new_game
 
 WANDER = 0.1  # how often a bot takes a random legal step, so two bots never lock each other
 
-Intent = tuple[Literal["move", "throw"], Direction]
+Choice = tuple[Literal["move", "throw"], Direction]  # what a bot does: an action type and its direction
 
 
-def choose(state: GameState, player: str, rng: random.Random) -> Intent | None:
+def choose(state: GameState, player: str, rng: random.Random) -> Choice | None:
     """What `player` does next in `state`; None when it can do nothing (eliminated, game over)."""
     me = state.players.get(player)
     if me is None or not me.alive or state.status == "finished":

@@ -32,13 +32,13 @@ from dataflows.records import (
     SOURCE_HEADER,
     TRUNCATED_HEADER,
     DeadLetter,
+    Decoded,
     Inbound,
-    Intent,
     Outbound,
 )
-from domain.auth import next_authentic_state
-from domain.models import GameState
-from domain.rules import new_game
+from domain.auth import next_authentic_game
+from domain.game import Game, make
+from domain.rules import start
 from domain.wire import InvalidMessage, StateEncoder, decode_action, decode_state
 from infra.kafka import game_key, partition_for
 from infra.recovery import FLOW_ID, INPUT_STEP, STATE_STEP, prepare_recovery_dir
@@ -52,7 +52,7 @@ MAX_DEAD_LETTER_BYTES = 256 * 1024
 
 def decode(
     msg: Inbound | DeadLetter, max_bytes: int, partitions: int
-) -> tuple[str, Intent | DeadLetter]:
+) -> tuple[str, Decoded | DeadLetter]:
     """The action in `msg` keyed by its game, or a dead letter saying why there is none."""
     if isinstance(msg, DeadLetter):
         return f"dlq-{msg.partition}", msg
@@ -65,11 +65,11 @@ def decode(
         # Replay after a crash is deterministic only if a game's actions share one partition.
         detail = f"game {action.game_id} belongs on partition {expected}, not {msg.partition}"
         return f"dlq-{msg.partition}", DeadLetter(msg, "wrong_partition", detail)
-    return str(action.game_id), Intent(action, msg)
+    return str(action.game_id), make(Decoded, (action, msg))
 
 
-def is_intent(key_item: tuple[str, Intent | DeadLetter]) -> bool:
-    return isinstance(key_item[1], Intent)
+def is_decoded(key_item: tuple[str, Decoded | DeadLetter]) -> bool:
+    return isinstance(key_item[1], Decoded)
 
 
 @dataclass(frozen=True)
@@ -88,54 +88,63 @@ class Routes:
         )
 
 
-class GameLogic(StatefulBatchLogic[Intent, Outbound, bytes]):
-    """One game's authoritative state, kept as an object; emits each new state as a `games` record.
+class GameLogic(StatefulBatchLogic[Decoded, Outbound, bytes]):
+    """One game's authoritative state, kept as a `Game`; emits each new state as a `games` record.
 
-    Encoding happens here, once per state, with an encoder that remembers the game's
-    unchanged players; snapshots are the same wire JSON. Never raises: an exception in a
-    stateful step would crash-loop the flow on the same action, so a failure of the
+    Encoding happens here, once per state, with an encoder that remembers what the
+    game's states share; snapshots are the same wire JSON. Never raises: an exception in
+    a stateful step would crash-loop the flow on the same action, so a failure of the
     rules dead-letters the action and keeps the state.
     """
 
-    def __init__(self, state: GameState | None, routes: Routes) -> None:
-        self._state = state
+    def __init__(self, game: Game | None, routes: Routes) -> None:
+        self._game = game
         self._routes = routes
         self._encoder = StateEncoder()
+        # where every state of this game goes: set with its first state, never changed
+        self._partition = 0
+        self._key = b""
+        if game is not None:
+            self._address(game.arena.game_id)
 
     @classmethod
     def builder(cls, routes: Routes, resume: bytes | None) -> "GameLogic":
-        return cls(None if resume is None else decode_state(resume), routes)
+        return cls(None if resume is None else Game.of(decode_state(resume)), routes)
 
-    def on_batch(self, values: list[Intent]) -> tuple[list[Outbound], bool]:
+    def on_batch(self, values: list[Decoded]) -> tuple[list[Outbound], bool]:
         """Each action applied in order: its new state's record (or its dead letter's)."""
-        records = [self._apply(intent) for intent in values]
-        return records, self._state is None  # nothing to keep if the game never started
+        records = [self._apply(decoded) for decoded in values]
+        return records, self._game is None  # nothing to keep if the game never started
 
-    def _apply(self, intent: Intent) -> Outbound:
-        action, routes = intent.action, self._routes
+    def _apply(self, decoded: Decoded) -> Outbound:
+        action, routes = decoded.action, self._routes
         try:
-            state = self._state if self._state is not None else new_game(action.game_id)
+            game = self._game if self._game is not None else self._start(action.game_id)
             # with a secret, an action without its own player's token is `bad_token`
-            nxt = next_authentic_state(state, action, routes.secret)
+            nxt = next_authentic_game(game, action, routes.secret)
         except Exception as err:
-            letter = DeadLetter(intent.source, "rules_error", f"{type(err).__name__}: {err}"[:300])
+            letter = DeadLetter(decoded.source, "rules_error", f"{type(err).__name__}: {err}"[:300])
             return dead_letter_record(letter, routes.dlq_topic, routes.partitions)
-        self._state = nxt
-        return Outbound(
-            routes.games_topic,
-            partition_for(nxt.game_id, routes.partitions),
-            game_key(nxt.game_id),
-            self._encoder.encode(nxt),
-        )
+        self._game = nxt
+        state = self._encoder.encode(nxt)
+        return make(Outbound, (routes.games_topic, self._partition, self._key, state, ()))
+
+    def _start(self, game_id: int) -> Game:
+        self._address(game_id)
+        return start(game_id)
+
+    def _address(self, game_id: int) -> None:
+        self._partition = partition_for(game_id, self._routes.partitions)
+        self._key = game_key(game_id)
 
     def snapshot(self) -> bytes:
-        assert self._state is not None
-        return self._encoder.encode(self._state)
+        assert self._game is not None
+        return self._encoder.encode(self._game)
 
 
 @operator
 def game_state(
-    step_id: str, up: KeyedStream[Intent], builder: Callable[[bytes | None], GameLogic]
+    step_id: str, up: KeyedStream[Decoded], builder: Callable[[bytes | None], GameLogic]
 ) -> KeyedStream[Outbound]:
     """`op.stateful_batch` under the step id `op.stateful` gave it: stores keep resuming.
 
@@ -201,8 +210,8 @@ def build_flow(
     decoded = op.map(
         "decode", inbound, partial(decode, max_bytes=settings.max_action_bytes, partitions=P)
     )
-    # (str(game_id), Intent) | ("dlq-<partition>", DeadLetter)
-    valid = op.branch("valid", decoded, is_intent)
+    # (str(game_id), Decoded) | ("dlq-<partition>", DeadLetter)
+    valid = op.branch("valid", decoded, is_decoded)
     states = game_state(STATE_STEP, valid.trues, partial(GameLogic.builder, Routes.of(settings)))
     # (str(game_id), Outbound to games[g mod P], or to actions.dlq if the rules failed)
     dlq = op.map(

@@ -8,7 +8,7 @@ Each action makes three of them, so they are named tuples: built in a third of t
 of frozen dataclasses (which set each field through `object.__setattr__`), as immutable,
 and they pickle as plain tuples. Between processes (`-i/-a`) bytewax pickles every item
 that changes worker, and most do (a game's owner is chosen by hashing its id, not by
-partition), so an `Intent` pickles as its source message only, decoded again on
+partition), so a `Decoded` pickles as its source message only, decoded again on
 arrival: 2 us instead of pickling a pydantic model (about 20 us).
 """
 
@@ -34,8 +34,8 @@ class Inbound(NamedTuple):
     value: bytes | None
 
 
-class Intent(NamedTuple):
-    """A decoded action, with the message it came from (for the dead-letter topic if it fails)."""
+class Decoded(NamedTuple):
+    """An action decoded from a message, with the message (for the dead-letter topic if it fails)."""
 
     action: Action
     source: Inbound
@@ -44,10 +44,10 @@ class Intent(NamedTuple):
         return _decoded_again, (self.source,)
 
 
-def _decoded_again(source: Inbound) -> Intent:
-    """The `Intent` of a message that already decoded once (so it decodes the same way again)."""
+def _decoded_again(source: Inbound) -> Decoded:
+    """The `Decoded` of a message that already decoded once (so it decodes the same way again)."""
     assert source.value is not None
-    return Intent(decode_action(source.value, len(source.value)), source)
+    return Decoded(decode_action(source.value, len(source.value)), source)
 
 
 class DeadLetter(NamedTuple):

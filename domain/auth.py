@@ -8,8 +8,9 @@ settings of the processes that issue and verify tokens, never in a message.
 import hashlib
 import hmac
 
+from domain.game import Game
 from domain.models import Action, GameState
-from domain.rules import new_game, next_state, reject
+from domain.rules import new_game, next_game, rejected
 
 
 def join_token(secret: bytes, game_id: int, player: str) -> str:
@@ -31,11 +32,16 @@ def is_authentic(secret: bytes, action: Action) -> bool:
     return hmac.compare_digest(expected.encode(), action.token.encode())
 
 
-def next_authentic_state(state: GameState, action: Action, secret: bytes | None) -> GameState:
-    """`next_state`, except that with a secret an action without its player's token is `bad_token`.
+def next_authentic_game(game: Game, action: Action, secret: bytes | None) -> Game:
+    """`next_game`, except that with a secret an action without its player's token is `bad_token`.
 
     With no secret the game is open: anyone may act as anyone, as in the talk.
     """
     if secret is not None and not is_authentic(secret, action):
-        return reject(state, action, "bad_token")
-    return next_state(state, action)
+        return rejected(game, action, "bad_token")
+    return next_game(game, action)
+
+
+def next_authentic_state(state: GameState, action: Action, secret: bytes | None) -> GameState:
+    """`next_authentic_game` on the models."""
+    return next_authentic_game(Game.of(state), action, secret).state()

@@ -24,6 +24,7 @@ RejectReason = Literal[
     "blocked",
     "bad_token",
 ]
+ActionType = Literal["join", "move", "throw"]
 Status = Literal["running", "finished"]
 Winner = Literal["A", "B", "draw"]
 
@@ -33,7 +34,9 @@ ActionId = Annotated[str, Field(max_length=64)]
 Token = Annotated[str, Field(max_length=128)]
 
 
-class _Intent(BaseModel):
+class _ActionFields(BaseModel):
+    """The fields every action has."""
+
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     game_id: GameId
@@ -42,20 +45,20 @@ class _Intent(BaseModel):
     token: Token | None = None
 
 
-class Join(_Intent):
+class Join(_ActionFields):
     """Changes nothing; makes the server emit the game's current state."""
 
     type: Literal["join"] = "join"
 
 
-class Move(_Intent):
+class Move(_ActionFields):
     """Move one cell in `direction` (the arrow keys)."""
 
     type: Literal["move"] = "move"
     direction: Direction
 
 
-class Throw(_Intent):
+class Throw(_ActionFields):
     """Throw a grenade in `direction` (W/A/S/D)."""
 
     type: Literal["throw"] = "throw"
@@ -88,7 +91,7 @@ class Outcome(BaseModel):
 
     action_id: str
     player: str
-    type: Literal["join", "move", "throw"]
+    type: ActionType
     direction: Direction | None = None
     accepted: bool
     reason: RejectReason | None = None

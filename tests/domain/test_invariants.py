@@ -6,8 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.board import on_board
+from domain.game import Game
 from domain.models import Action, GameState
-from domain.rules import fold, new_game, next_state
+from domain.rules import fold, new_game, next_game, next_state, start
 from domain.wire import StateEncoder, decode_state, encode_state
 from tests.domain.strategies import action_sequences, actions
 
@@ -17,6 +18,13 @@ def states_along(actions_: list[Action]) -> list[GameState]:
     for action in actions_:
         states.append(next_state(states[-1], action))
     return states
+
+
+def games_along(actions_: list[Action]) -> list[Game]:
+    games = [start(2)]
+    for action in actions_:
+        games.append(next_game(games[-1], action))
+    return games
 
 
 @given(action_sequences())
@@ -108,14 +116,22 @@ def test_one_encoder_along_a_game_writes_exactly_pydantics_json_at_every_state(
 ) -> None:
     """The dataflow keeps one `StateEncoder` per game: what it reuses must never go stale."""
     encoder = StateEncoder()
-    for state in states_along(seq):
-        assert encoder.encode(state) == state.model_dump_json().encode()
-        assert encoder.encode(state) == state.model_dump_json().encode()  # the snapshot's call
+    for game in games_along(seq):
+        assert encoder.encode(game) == game.state().model_dump_json().encode()
+        assert encoder.encode(game) == game.state().model_dump_json().encode()  # the snapshot's
 
 
 def test_an_encoder_that_meets_a_name_needing_escapes_falls_back_and_recovers() -> None:
-    plain = new_game(4)
-    odd = decode_state(encode_state(plain).replace(b'"A1":', b'"A\\"1":'))
+    plain = start(4)
+    odd = Game.of(decode_state(encode_state(plain.state()).replace(b'"A1":', b'"A\\"1":')))
     encoder = StateEncoder()
-    for state in (plain, odd, plain, odd):
-        assert encoder.encode(state) == state.model_dump_json().encode()
+    for game in (plain, odd, plain, odd):
+        assert encoder.encode(game) == game.state().model_dump_json().encode()
+
+
+@given(action_sequences())
+def test_the_rules_on_games_and_on_models_agree_at_every_state(seq: list[Action]) -> None:
+    """The dataflow applies `next_game` to `Game`s; everything else `next_state` to models."""
+    for game, state in zip(games_along(seq), states_along(seq), strict=True):
+        assert game.state() == state
+        assert Game.of(state) == game
