@@ -1,5 +1,6 @@
 """The whole benchmark: one embedded broker, then every measurement `repeat` times, each beside its limit."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import gateway, latency, lifecycle, query, throughput
+from bench.brokers import calibration
 from bench.report import Results, percentile
 from bench.workload import fresh_settings, key_presses, records
 from dataflows import launch
@@ -52,6 +54,7 @@ def run(plan: Plan, say: Callable[[str], None]) -> Results:
         with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as broker:
             servers = broker.bootstrap_servers
             say(f"broker {servers}; work dir {root}")
+            say(f"calibration: {calibration()}; load average {os.getloadavg()[0]:.2f}")
             workload = records(key_presses(range(plan.games), plan.actions), 10)
             for i in range(1, plan.repeat + 1):
                 say(f"repeat {i}/{plan.repeat}")
@@ -87,6 +90,12 @@ def _throughput(
     results.add("throughput.limit_per_s", limit)
     results.add("throughput.ratio", one.actions_per_s / limit)
     results.add("throughput.two_process_ceiling", ceiling)
+    # what the README used to tell people to type: ten worker threads in one process
+    ten = throughput.dataflow_rate(
+        throughput.load(servers, root, workload), root / "ten", workers=10
+    )
+    say(f"  throughput: -w 10 {ten.actions_per_s:,.0f}/s; {ten.busy_cores:.2f} cores busy")
+    results.add("throughput.w10_per_s", ten.actions_per_s, one.actions_per_s, "actions/s with -w 1")
     two = throughput.dataflow_rate(throughput.load(servers, root, workload), root / "two", 2)
     say(f"  throughput: two processes {two.actions_per_s:,.0f}/s; {two.busy_cores:.2f} cores busy")
     results.add(

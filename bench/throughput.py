@@ -49,16 +49,19 @@ class FlowRate:
 
 
 def dataflow_rate(
-    loaded: Loaded, root: Path, processes: int = 1, timeout_s: float = 180
+    loaded: Loaded, root: Path, processes: int = 1, timeout_s: float = 180, workers: int = 1
 ) -> FlowRate:
     """Actions/s of the real dataflow (recovery on) over the pre-loaded actions.
+
+    `processes` processes of `workers` worker threads each: `-w 10` is what the README
+    tells people to type, so it is measured beside `-w 1`.
 
     Busy cores (everything on the machine: dataflow, broker, this reader) are counted
     from the first state read to the last, so start-up is excluded as from the rate.
     """
     settings = loaded.settings
     with Counter(settings, settings.games_topic) as counter:
-        flows = launch.start_cluster(settings, root, processes)
+        flows = launch.start_cluster(settings, root, processes, workers)
 
         def alive() -> None:
             for flow in flows:

@@ -1,6 +1,9 @@
 """The authoritative game server: `actions` -> decode -> per-game state -> `games`; bad ones -> DLQ.
 
-Run it as `python -m bytewax.run dataflows.games -w 10` (any -w, or -i/-a). Settings
+Run it as `python -m bytewax.run dataflows.games -w 1` (one worker per process: Python
+runs one thread at a time, and Bytewax 0.21 wakes every worker thread every millisecond,
+so ten workers in one process do the work of one and cost more; for more cores, start
+more processes with -i/-a, docs/scaling.md). Settings
 come from the MOBA_* environment; recovery is on when bytewax's own variables are set
 (BYTEWAX_RECOVERY_DIRECTORY, BYTEWAX_SNAPSHOT_INTERVAL, BYTEWAX_RECOVERY_BACKUP_INTERVAL).
 
