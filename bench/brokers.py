@@ -26,7 +26,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, get_args
 
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from bench.latency import raw_round_trip
 from bench.report import percentile
@@ -34,7 +34,7 @@ from bench.service_life import process_cpu_s, service_life
 from bench.workload import Counter, fresh_settings, key_presses, records, rss_bytes
 from dataflows import launch
 from infra.broker import EmbeddedBroker, free_port
-from infra.kafka import produce_patiently, producer_config
+from infra.kafka import consumer_config, produce_patiently, producer_config
 from infra.settings import EmbeddedKind, Settings
 
 Say = Callable[[str], None]
@@ -99,7 +99,7 @@ def _readable(settings: Settings, expected: int, quiet_s: float = 20.0) -> int:
 
 
 def survival(kind: EmbeddedKind, root: Path, count: int = 20_000) -> dict[str, Any]:
-    """Acknowledged messages readable after a restart: clean stop, kill -9 at once, kill -9 after 3 s."""
+    """Acked messages left after a restart: clean stop, kill -9 at once or later, kill -9 mid-stream."""
     results: dict[str, Any] = {"acked": count, "load": load()}
     for how in (
         "clean stop",
@@ -117,7 +117,58 @@ def survival(kind: EmbeddedKind, root: Path, count: int = 20_000) -> dict[str, A
                 broker.kill()
         with EmbeddedBroker(port=port, kind=kind, data_dir=data):
             results[how] = _readable(settings, count)
+    with EmbeddedBroker(port=free_port(), kind=kind, data_dir=root / "steady") as broker:
+        settings = fresh_settings(broker.bootstrap_servers, root / "settings")
+        results["kill -9 while writing 2000/s"] = crash_while_writing(broker, settings)
     return results
+
+
+def _held(settings: Settings) -> int:
+    """Messages the broker says `actions` holds (high minus low watermark, every partition)."""
+    consumer = Consumer(consumer_config(settings))
+    try:
+        marks = [
+            consumer.get_watermark_offsets(TopicPartition(settings.actions_topic, p), timeout=30)
+            for p in range(settings.partitions)
+        ]
+    except KafkaException:  # the topic itself is gone
+        return 0
+    finally:
+        consumer.close()
+    return sum(high - low for low, high in marks)
+
+
+def crash_while_writing(
+    broker: EmbeddedBroker, settings: Settings, rate: float = 2000, seconds: float = 20
+) -> dict[str, Any]:
+    """Write steadily, kill -9 the broker mid-stream, start it again: acked, and how many it holds.
+
+    Counted by watermarks, not by reading: reading a large log back is measured apart.
+    """
+    before = _held(settings)
+    acked = 0
+
+    def delivered(err: object, msg: object) -> None:
+        nonlocal acked
+        acked += err is None
+
+    producer = Producer(producer_config(settings, **{"message.timeout.ms": 3000}))
+    needed = int(rate * seconds) + 1000
+    workload = records(key_presses(range(1, 101), needed, seed=5), settings.partitions)
+    begun, sent = time.monotonic(), 0
+    while time.monotonic() - begun < seconds:  # the loadgen's pacing: what is due every 10 ms
+        for partition, key, value in workload[sent : int((time.monotonic() - begun) * rate)]:
+            producer.produce(settings.actions_topic, value, key, partition, on_delivery=delivered)
+            sent += 1
+        producer.poll(0)
+        time.sleep(0.01)
+    producer.poll(0.2)
+    acked_at_kill = acked
+    broker.kill()
+    producer.flush(5)  # what was in flight fails now; it was never acknowledged
+    broker.start()
+    held = _held(settings) - before
+    return {"acked": acked_at_kill, "held": held, "lost": max(acked_at_kill - held, 0)}
 
 
 def million(kind: EmbeddedKind, root: Path, count: int = 1_000_000) -> dict[str, Any]:
@@ -154,11 +205,12 @@ def million(kind: EmbeddedKind, root: Path, count: int = 1_000_000) -> dict[str,
         broker.stop()
         result["clean_stop_s"] = time.perf_counter() - begun
     begun = time.perf_counter()
-    with EmbeddedBroker(port=port, kind=kind, data_dir=data, log_path=root / "million.log"):
+    with EmbeddedBroker(port=port, kind=kind, data_dir=data, log_path=root / "m.log") as broker:
         result["restart_s"] = time.perf_counter() - begun
         begun = time.perf_counter()
         result["readable_after_clean_restart"] = _readable(settings, result["written"])
         result["read_back_s"] = time.perf_counter() - begun
+        result["kill -9 while writing 2000/s"] = crash_while_writing(broker, settings, seconds=60)
     return result
 
 
