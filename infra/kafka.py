@@ -70,6 +70,10 @@ def consumer_config(
         "session.timeout.ms": 6000,
         "auto.offset.reset": "earliest",
         "enable.partition.eof": False,
+        # noida answers a fetch with everything asked for, whatever fetch.max.bytes says;
+        # past librdkafka's default 100 MB limit on a response, a read from the start of a
+        # long log fails and retries forever. Its upper bound, so it reads instead.
+        "receive.message.max.bytes": 2_147_483_647,
         **extra,
     }
     if group_id is None:
