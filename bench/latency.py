@@ -22,14 +22,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from confluent_kafka import Producer
+from confluent_kafka import Producer, TopicPartition
 
-from bench.workload import end_offsets_reader, settle
+from bench.workload import end_offsets_reader, settle, tuned_consumer
 from dataflows import launch
 from dataflows.process import Process
 from domain.models import Move
 from domain.wire import encode_action
-from infra.kafka import game_key, partition_for, producer_config
+from infra.kafka import game_key, partition_for, produce_patiently, producer_config
 from infra.settings import Settings
 
 PLAYER_GAME = 0  # the measured player's game; background load uses games 1..
@@ -211,3 +211,65 @@ def background_load(settings: Settings, rate: float, games: int = 200) -> Iterat
     finally:
         process.terminate()
         process.wait(10)
+
+
+def raw_with_stored_batches(
+    settings: Settings, batches: int, partition: int, samples: int = 100, timeout_s: float = 30.0
+) -> list[float]:
+    """Raw round trips (ms) on `partition` of `actions` after it stores `batches` record batches.
+
+    The embedded broker lists every stored batch of a partition on each fetch, so its
+    round trip grows with what a partition holds: this shows by how much. Each filler
+    message is its own batch (`batch.num.messages` 1), as when actions trickle in; the
+    reader starts at the known end (Tansu's high watermark can be wrong). A message not
+    back within `timeout_s` counts as `timeout_s`.
+    """
+    topic = settings.actions_topic
+    single = Producer(producer_config(settings, **{"batch.num.messages": 1, "linger.ms": 0}))
+    for i in range(batches):
+        produce_patiently(single, topic, b"filler", None, partition)
+        if i % 1000 == 999:
+            single.flush(60)
+    if single.flush(60) != 0:
+        raise RuntimeError(f"{topic}: filler batches not acknowledged")
+    producer = Producer(producer_config(settings))
+    reader = tuned_consumer(settings)
+    reader.assign([TopicPartition(topic, partition, batches)])
+    try:
+        settle(reader)
+        return [
+            _round_trip(producer, reader, topic, partition, n, n, timeout_s, strict=False)
+            for n in (f"raw-{batches}-{i}".encode() for i in range(samples))
+        ]
+    finally:
+        reader.close()
+        producer.flush(10)
+
+
+def main() -> None:
+    """`python -m bench.latency`: the embedded broker's raw round trip by batches stored."""
+    import argparse
+    import tempfile
+    from pathlib import Path
+
+    from bench.report import percentile
+    from bench.workload import fresh_settings
+    from infra.broker import EmbeddedBroker, free_port
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--batches", type=int, nargs="+", default=[0, 1_000, 5_000, 20_000])
+    parser.add_argument("--samples", type=int, default=100)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="moba-latency-"))
+    with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as broker:
+        settings = fresh_settings(broker.bootstrap_servers, root)
+        print("| batches stored on the partition | raw round trip p50 (ms) | p99 (ms) |")
+        print("| --- | --- | --- |")
+        for partition, count in enumerate(args.batches):
+            trips = raw_with_stored_batches(settings, count, partition, args.samples)
+            print(f"| {count:,} | {percentile(trips, 50):.1f} | {percentile(trips, 99):.1f} |")
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

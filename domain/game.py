@@ -11,6 +11,7 @@ outcome change with every action. A rejected action makes one `Game` and one
 `Result` and shares the rest; the encoder keys what it remembers on the same layers.
 """
 
+from functools import lru_cache
 from typing import NamedTuple
 
 from domain.board import Cell, Direction, Team
@@ -33,8 +34,14 @@ class Arena(NamedTuple):
 
     @classmethod
     def of(cls, game_id: int, width: int, height: int, walls: tuple[Cell, ...]) -> "Arena":
-        cells = {(x, y) for x in range(width) for y in range(height)}
-        return cls(game_id, width, height, walls, frozenset(cells.difference(walls)))
+        return cls(game_id, width, height, walls, _open_cells(width, height, walls))
+
+
+@lru_cache(maxsize=64)
+def _open_cells(width: int, height: int, walls: tuple[Cell, ...]) -> frozenset[Cell]:
+    """One set per map, shared by every game on it: 78 cells each would be 10 KB a game."""
+    cells = {(x, y) for x in range(width) for y in range(height)}
+    return frozenset(cells.difference(walls))
 
 
 class Piece(NamedTuple):
