@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated: tansu,noida")
     parser.add_argument(
-        "--minutes", type=float, default=10.0, help="service-life cap per rate (the issue's is 30)"
+        "--minutes", type=float, default=10.0, help="service-life cap per rate (30 for the full measurement)"
     )
     parser.add_argument("--rates", default="500,2000", help="service-life load, actions/s")
     parser.add_argument("--messages", type=int, default=1_000_000, help="for RSS and idle CPU")

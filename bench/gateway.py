@@ -43,7 +43,7 @@ SIDES = ("gateway", "direct")
 
 @dataclass(frozen=True)
 class Load:
-    """How many players, in how many games, at what rate each, for how long; the issue's by default."""
+    """How many players, in how many games, at what rate each, for how long; by default the load the gateway is promised to hold."""
 
     players: int = 1000
     games: int = 100
