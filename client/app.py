@@ -65,10 +65,10 @@ JOIN_RETRY_S = 3.0  # re-send `join` this often until the first state arrives
 class Session:
     """The client's one mutable cell: the current `View`, changed only on the loop's thread."""
 
-    def __init__(self, game_id: int, player: str, token: str | None = None) -> None:
+    def __init__(self, game_id: int, player: str | None, token: str | None = None) -> None:
         self.view = View(game_id=game_id, player=player)
         self.token = token
-        self._prefix = f"{player}-{uuid.uuid4().hex[:8]}"
+        self._prefix = f"{player or 'watch'}-{uuid.uuid4().hex[:8]}"
         self._count = 0
 
     def next_action_id(self) -> str:
@@ -78,6 +78,7 @@ class Session:
 
     def join(self) -> Join:
         v = self.view
+        assert v.player is not None, "a spectator sends nothing"
         return Join(
             game_id=v.game_id, player=v.player, action_id=self.next_action_id(), token=self.token
         )
@@ -122,14 +123,17 @@ def build_app(
 async def play(
     transport: Transport,
     game_id: int,
-    player: str,
+    player: str | None,
     *,
     token: str | None = None,
     input: Input | None = None,
     output: Output | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> View:
-    """Run the client until the player quits; returns the last `View` (handy in tests)."""
+    """Run the client until the player quits; returns the last `View` (handy in tests).
+
+    With `player` None it watches: it shows the game's states and sends nothing at all.
+    """
     loop = asyncio.get_running_loop()
     session = Session(game_id, player, token)
     outbox: asyncio.Queue[Action] = asyncio.Queue()
@@ -141,6 +145,7 @@ async def play(
             session.view = noted(session.view, why)
             app.invalidate()
             return
+        assert player is not None  # idle_reason stops a spectator's keys
         action = keymap.intent(key, game_id, player, session.next_action_id(), token)
         if action is not None:
             outbox.put_nowait(action)
@@ -158,8 +163,9 @@ async def play(
     tasks = [
         asyncio.create_task(_produce(session, transport, outbox, clock)),
         asyncio.create_task(_apply(session, inbox, app, clock)),
-        asyncio.create_task(_join_until_seen(session, outbox)),
     ]
+    if player is not None:
+        tasks.append(asyncio.create_task(_join_until_seen(session, outbox)))
     loop.set_exception_handler(_log_loop_error)
     signals = _quit_on_signals(loop, app)
     try:

@@ -17,10 +17,10 @@ CONNECTING = Link(up=False, detail="connecting")
 
 @dataclass(frozen=True)
 class View:
-    """Everything one player's screen shows; replaced, never mutated."""
+    """Everything one screen shows; replaced, never mutated. `player` None: a spectator's."""
 
     game_id: int
-    player: str
+    player: str | None
     state: GameState | None = None
     link: Link = CONNECTING
     last_words: str | None = None
@@ -80,10 +80,12 @@ def noted(view: View, note: str | None) -> View:
 
 
 def idle_reason(view: View) -> str | None:
-    """Why no key can do anything now (game over, eliminated, not a player), or None.
+    """Why no key can do anything now (watching, game over, eliminated, not a player), or None.
 
     Before the first state arrives the client sends anyway: the server decides.
     """
+    if view.player is None:
+        return f"you are watching game {view.game_id}: press q to quit"
     state = view.state
     if state is None:
         return None
@@ -111,12 +113,12 @@ def status_lines(view: View) -> Fragments:
     if state is None:
         lines.append(("class:status", "waiting for the game state..."))
     else:
-        me = state.players.get(view.player)
-        grenades = me.grenades if me is not None else 0
+        me = state.players.get(view.player) if view.player is not None else None
+        grenades = f"Grenades: {me.grenades}   " if me is not None else ""
         lines.append(
             (
                 "class:status",
-                f"Grenades: {grenades}   Team A: {state.live_players('A')} alive"
+                f"{grenades}Team A: {state.live_players('A')} alive"
                 f"   Team B: {state.live_players('B')} alive   (version {state.version})",
             )
         )
@@ -135,19 +137,29 @@ def status_lines(view: View) -> Fragments:
         lines.append(("class:status.down", f"Broker: {view.link.detail}"))
     if view.note is not None:
         lines.append(("class:status.note", view.note))
-    lines.append(("class:help", "arrows move   w/a/s/d throw up/left/down/right   q quits"))
+    lines.append(("class:help", _help(view)))
     return lines
+
+
+def _help(view: View) -> str:
+    if view.player is None:
+        return f"watching game {view.game_id}: you send nothing   q quits"
+    return "arrows move   w/a/s/d throw up/left/down/right   q quits"
 
 
 def board_fragments(view: View) -> Fragments:
     """Header and board from the shared renderer, with walls, teams and our own player styled."""
     state = view.state
     if state is None:
-        return [("class:header", f"*** Game {view.game_id}, Player {view.player} ***\n")]
+        who = "watching" if view.player is None else f"Player {view.player}"
+        return [("class:header", f"*** Game {view.game_id}, {who} ***\n")]
     teams = {cell_label(n, p.grenades): p.team for n, p in state.players.items() if p.alive}
-    me = state.players.get(view.player)
+    me = state.players.get(view.player) if view.player is not None else None
     mine = cell_label(view.player, me.grenades) if me is not None and me.alive else None
-    out: Fragments = [("class:header", header(state, view.player) + "\n")]
+    title = header(state, view.player)
+    if view.player is None:
+        title = f"*** Game {state.game_id}, watching ***"
+    out: Fragments = [("class:header", title + "\n")]
     for y, cells in board_cells(state):
         out.append(("class:axis", f"{y} "))
         for x, cell in enumerate(cells):

@@ -121,3 +121,19 @@ def test_q_quits_before_any_state_arrives() -> None:
     server = Silent(new_game(2))
     view = play_keys(server, [("", 1)])
     assert view.state is None
+
+
+def test_a_spectator_sees_the_game_and_sends_nothing_whatever_it_presses() -> None:
+    server = FakeServer(new_game(4))
+
+    async def scenario() -> View:
+        with create_pipe_input() as keys:
+            game = asyncio.create_task(play(server, 4, None, input=keys, output=DummyOutput()))
+            await until(lambda: server._ready.is_set())
+            keys.send_text(DOWN + "w" + UP + "q")  # keys are handled in order: q comes last
+            return await asyncio.wait_for(game, 5)
+
+    view = asyncio.run(scenario())
+    assert server.sent == []
+    assert view.state is not None and view.state.game_id == 4
+    assert view.note == "you are watching game 4: press q to quit"

@@ -106,3 +106,14 @@ def test_a_rejoin_after_a_reconnection_keeps_the_last_action_words() -> None:
     view = absorb(View(game_id=2, player="A2"), moved, now=0)
     rejoined = next_state(moved, Join(game_id=2, player="A2", action_id="j"))
     assert absorb(view, rejoined, now=0).last_words == "moved down"
+
+
+def test_a_spectators_screen_says_it_is_watching_and_highlights_nobody() -> None:
+    view = absorb(View(game_id=2, player=None), new_game(2), 0)
+    fragments = board_fragments(view)
+    assert fragments[0][1].startswith("*** Game 2, watching ***")
+    assert [t for style, t in fragments if style == "class:me"] == []
+    lines = text(status_lines(view))
+    assert "Grenades" not in lines and "Team A: 5 alive" in lines
+    assert "watching game 2: you send nothing   q quits" in lines
+    assert idle_reason(view) == "you are watching game 2: press q to quit"
