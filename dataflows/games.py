@@ -42,7 +42,8 @@ from dataflows.records import (
 from domain.auth import next_authentic_game
 from domain.game import Game, make
 from domain.rules import start
-from domain.wire import InvalidMessage, StateEncoder, decode_action, decode_state
+from domain.wire import StateEncoder, decode_state
+from infra.intake import NotAdmitted, admitted_action
 from infra.kafka import game_key, partition_for
 from infra.recovery import FLOW_ID, INPUT_STEP, STATE_STEP, prepare_recovery_dir
 from infra.settings import Settings
@@ -60,14 +61,9 @@ def decode(
     if isinstance(msg, DeadLetter):
         return f"dlq-{msg.partition}", msg
     try:
-        action = decode_action(msg.value, max_bytes)
-    except InvalidMessage as err:
+        action = admitted_action(msg.value, msg.partition, max_bytes, partitions)
+    except NotAdmitted as err:
         return f"dlq-{msg.partition}", DeadLetter(msg, err.reason, err.detail)
-    expected = partition_for(action.game_id, partitions)
-    if msg.partition != expected:
-        # Replay after a crash is deterministic only if a game's actions share one partition.
-        detail = f"game {action.game_id} belongs on partition {expected}, not {msg.partition}"
-        return f"dlq-{msg.partition}", DeadLetter(msg, "wrong_partition", detail)
     return str(action.game_id), make(Decoded, (action, msg))
 
 
