@@ -421,7 +421,7 @@ def actions_log(settings: Settings) -> dict[int, list[Message]]:
     """Every partition of `actions`, read anew from offset 0.
 
     Read once the feed has finished: no producer writes meanwhile, so no fetch can skip
-    a batch still being stored (dataflows/gaps.py) and a plain reader sees all.
+    a batch still being stored (infra/gaps.py) and a plain reader sees all.
     """
     return {
         partition: read_partition(settings, settings.actions_topic, partition)

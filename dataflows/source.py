@@ -6,7 +6,7 @@ partition. Exactly-once hinges on two things here:
   re-reads exactly what the restored state has not seen, and a new flow starts at
   offset 0 (`LOG_START`), never where the broker says the log starts;
 - every offset is read: a fetch that skipped some (Tansu, while several clients
-  write a partition) is read again until the gap fills (dataflows/gaps.py).
+  write a partition) is read again until the gap fills (infra/gaps.py).
 """
 
 import logging
@@ -19,8 +19,8 @@ from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from dataflows.gaps import GapGuard, Verdict
 from dataflows.records import DeadLetter, Inbound
+from infra.gaps import GapGuard, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class ActionsSource(FixedPartitionedSource[Inbound | DeadLetter, int]):
     Resume state is the next offset to read. Consumer errors that are not fatal come
     out as dead letters (reason `consumer_error`); fatal ones stop the flow. A gap in
     the offsets a fetch returns is read again for up to `gap_grace_s` before it is
-    taken as real (dataflows/gaps.py).
+    taken as real (infra/gaps.py).
     """
 
     def __init__(
@@ -105,7 +105,7 @@ class _ConsumerHub:
     busy polling of each; `consume(timeout=0)` only drains what librdkafka's
     background fetcher already has. Every message passes a `GapGuard`: a fetch that
     skipped offsets another producer is still writing (Tansu) is read again from the
-    first missing one instead of being trusted (dataflows/gaps.py).
+    first missing one instead of being trusted (infra/gaps.py).
     """
 
     def __init__(

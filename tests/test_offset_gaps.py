@@ -9,9 +9,9 @@ from confluent_kafka import Producer
 
 from bench.gaps import one_round
 from bench.workload import fresh_settings
-from dataflows.gaps import GapGuard, Verdict
 from dataflows.source import ActionsSource
 from infra.broker import EmbeddedBroker
+from infra.gaps import GapGuard, Verdict
 from infra.kafka import consumer_config
 from tests.kafka_helpers import produce_raw
 

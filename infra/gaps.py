@@ -13,7 +13,7 @@ transactions), so a gap there means the broker is still writing. `GapGuard` tell
 source to read again from the first missing offset until the gap fills; a gap that is
 still there after `grace_s` is real (compaction, transaction markers, a write the
 broker lost) and is read past, once, with a warning. Pure bookkeeping: the clock is
-passed in, the source does the seeking.
+passed in, the reader does the seeking (the dataflow's source, and a replay of a game).
 """
 
 from enum import Enum
