@@ -79,3 +79,31 @@ def unused_port() -> int:
     from infra.broker import free_port
 
     return free_port()
+
+
+def test_a_spectator_watches_a_player_move_and_sends_nothing(
+    settings: Settings, run_dataflow: Callable[..., object], terminal: Terminal
+) -> None:
+    run_dataflow(workers=1)
+    player = Terminal()
+    try:
+        player.start(
+            [MOBA, "client", "--game", "6", "--player", "A2"], settings.as_env(), REPO_ROOT
+        )
+        player.wait_for(lambda s: "A2-5" in s and "Broker: connected" in s)
+        terminal.start([MOBA, "client", "--game", "6"], settings.as_env(), REPO_ROOT)
+        screen = terminal.wait_for(lambda s: "*** Game 6, watching ***" in s and "A2-5" in s)
+        assert "watching game 6: you send nothing" in screen and "Grenades" not in screen
+        seen = version(screen)
+
+        terminal.keys("Down")  # a spectator's key: a note, no intent
+        screen = terminal.wait_for(lambda s: "you are watching game 6: press q to quit" in s)
+        player.keys("Down")
+        screen = terminal.wait_for(lambda s: "A2-5" in row(s, 8))
+        assert version(screen) == seen + 1  # the player's move, and nothing of the spectator's
+        terminal.keys("q")
+        terminal.wait_for(lambda s: terminal.exited(), timeout_s=10)
+        player.keys("q")
+        player.wait_for(lambda s: player.exited(), timeout_s=10)
+    finally:
+        player.close()
