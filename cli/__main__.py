@@ -1,5 +1,5 @@
 """`python -m cli ...` is `moba ...`: how the stack starts its own commands as children."""
 
-from cli.main import app
+from cli import main
 
-app()
+main()

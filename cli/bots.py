@@ -8,27 +8,72 @@ import typer
 
 from domain.board import PLAYERS
 
+MAX_GAME_ID = 2**53 - 1  # domain.models.MAX_GAME_ID, not imported so the CLI starts fast
+MAX_GAMES = 100_000  # more is no load test this process can drive; a typo like 1-1000000000
 
-def parse_games(text: str) -> list[int]:
-    """`2`, `1-100` or `1-3,7`: the game ids named."""
-    games: list[int] = []
+
+class GameIds(tuple[int, ...]):
+    """The game ids `--game` names, sorted, each once."""
+
+
+class Players(tuple[str, ...]):
+    """The players `--players` names, in the order given, each once."""
+
+
+def parse_games(text: str) -> GameIds:
+    """`2`, `1-100` or `1-3,7`: the game ids named; anything else is a usage error."""
+    games: set[int] = set()
     for part in text.split(","):
-        low, _, high = part.strip().partition("-")
-        games += range(int(low), int(high or low) + 1)
-    return sorted(set(games))
+        low, dash, high = (word.strip() for word in part.partition("-"))
+        if not low or (dash and not high):
+            raise typer.BadParameter(f"{part.strip()!r} is not a game id or a range like 1-100")
+        first, last = _game_id(low), _game_id(high) if dash else _game_id(low)
+        if last < first:
+            raise typer.BadParameter(f"the range {first}-{last} is empty (write {last}-{first})")
+        if last - first + len(games) >= MAX_GAMES:
+            raise typer.BadParameter(f"more than {MAX_GAMES:,} games")
+        games.update(range(first, last + 1))
+    return GameIds(sorted(games))
 
 
-def parse_players(text: str | None) -> list[str]:
-    """`A1,B3` or nothing for all ten players."""
+def _game_id(word: str) -> int:
+    if not word.isdigit() or int(word) > MAX_GAME_ID:
+        raise typer.BadParameter(f"{word!r} is not a game id (0 to {MAX_GAME_ID})")
+    return int(word)
+
+
+def parse_players(text: str | None) -> Players:
+    """`A1,B3` or nothing for all ten players; an unknown player is a usage error."""
     if not text:
-        return list(PLAYERS)
-    return [p.strip() for p in text.split(",") if p.strip()]
+        return Players(PLAYERS)
+    named = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [p for p in named if p not in PLAYERS]
+    if unknown or not named:
+        raise typer.BadParameter(
+            f"no player {', '.join(unknown) or text!r}: choose from {', '.join(PLAYERS)}"
+        )
+    return Players(dict.fromkeys(named))
 
 
 def bots(
-    game: Annotated[str, typer.Option("--game", "--games", help="Game id(s): 2, 1-100 or 1-3,7.")],
+    game: Annotated[
+        GameIds,
+        typer.Option(
+            "--game",
+            "--games",
+            parser=parse_games,
+            metavar="IDS",
+            help="Game id(s): 2, 1-100 or 1-3,7.",
+        ),
+    ],
     players: Annotated[
-        str | None, typer.Option(help="Comma-separated players, e.g. A1,B3 (default: all ten).")
+        Players | None,
+        typer.Option(
+            parser=parse_players,
+            metavar="NAMES",
+            show_default=False,
+            help="Comma-separated players, e.g. A1,B3 (default: all ten).",
+        ),
     ] = None,
     rate: Annotated[
         float, typer.Option(help="Intents per second, all bots together.", min=0.1)
@@ -46,8 +91,8 @@ def bots(
     from infra.settings import Settings
 
     settings = Settings()
-    game_ids = parse_games(game)
-    seats: list[Seat] = [(g, p) for g in game_ids for p in parse_players(players)]
+    game_ids = list(game)
+    seats: list[Seat] = [(g, p) for g in game_ids for p in players or parse_players(None)]
     stop = threading.Event()
 
     def report(tally: Tally, elapsed_s: float) -> None:
@@ -55,8 +100,14 @@ def bots(
 
     log_path = settings.data_dir / "logs" / "bots.log"
     typer.echo(f"{len(seats)} bots in {len(game_ids)} game(s) at {rate}/s; Ctrl-C stops them")
+    stopped_by: list[int] = []
+
+    def stop_on(signum: int, _frame: object) -> None:
+        stopped_by.append(signum)
+        stop.set()
+
     # stop between two intents and report, rather than die mid-send
-    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, stop_on) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         with (
             to_file(log_path, capture_stderr=False),
@@ -76,3 +127,5 @@ def bots(
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     typer.echo(f"done: {tally.line()}")
+    if stopped_by:
+        raise typer.Exit(128 + stopped_by[0])  # the shell's convention: 130 after Ctrl-C

@@ -16,6 +16,7 @@ import typer
 
 if TYPE_CHECKING:
     from api.store import GameSnapshot, GameStore
+    from domain.models import GameState
 
 T = TypeVar("T")
 STORE_UNAVAILABLE = 3  # exit code when there is no usable recovery store (1: unknown game)
@@ -95,18 +96,22 @@ def new(
     data_dir: DataDir = None,
 ) -> None:
     """Pick a game id (or take --id) and print each player's join token (MOBA_SECRET)."""
-    from pydantic import ValidationError
-
     from cli.tokens import issue_tokens
     from infra.settings import Settings
 
-    try:
-        settings = Settings()
-    except ValidationError as err:  # the settings hide input values: the secret is never echoed
-        typer.echo(f"bad MOBA_* setting: {err}", err=True)
-        raise typer.Exit(2) from None
+    settings = Settings()
+    known = _known_games(data_dir or settings.data_dir)
     if game_id is None:
-        game_id = _fresh_game_id(data_dir or settings.data_dir)
+        game_id = fresh_game_id(list(known))
+    elif game_id in known and known[game_id].status == "finished":
+        typer.echo(
+            f"Game {game_id} is over ({_status_line_of(known[game_id])}): its id is not "
+            "reused; leave out --id for a fresh one.",
+            err=True,
+        )
+        raise typer.Exit(1)
+    elif game_id in known:
+        typer.echo(f"Game {game_id} is being played ({_status_line_of(known[game_id])}).")
     tokens = issue_tokens(settings, game_id)
     if tokens is None:
         typer.echo(f"Game {game_id} is open: no MOBA_SECRET is set, so no token is needed.")
@@ -123,19 +128,18 @@ def fresh_game_id(known: list[int]) -> int:
     return max(known, default=0) + 1
 
 
-def _fresh_game_id(data_dir: Path) -> int:
-    """An id above every game in the recovery store (ids are not reserved: see docs/security.md)."""
+def _known_games(data_dir: Path) -> "dict[int, GameState]":
+    """Every game the recovery store holds, by id (none when no dataflow has kept games yet)."""
     from api.store import GameStore, NoStore, NotARecoveryStore
 
     try:
         with GameStore(data_dir / "recovery") as store:
-            known = [snap.state.game_id for snap in store.games()]
+            return {snap.state.game_id: snap.state for snap in store.games()}
     except NoStore:
-        known = []  # no dataflow has kept games here yet
+        return {}
     except NotARecoveryStore as err:
-        typer.echo(f"Cannot pick a fresh id: {err}; pass --id", err=True)
+        typer.echo(f"Cannot check the game ids in use: {err}", err=True)
         raise typer.Exit(STORE_UNAVAILABLE) from None
-    return fresh_game_id(known)
 
 
 def _store(data_dir: Path | None) -> "GameStore":
@@ -165,15 +169,18 @@ def _read(query: Callable[[], T]) -> T:
         raise typer.Exit(STORE_UNAVAILABLE) from None
 
 
-def _status_line(snap: "GameSnapshot") -> str:
-    s = snap.state
+def _status_line_of(s: "GameState") -> str:
     result = (
         f"winner {s.winner}"
         if s.winner
         else f"{s.live_players('A')} A vs {s.live_players('B')} B alive"
     )
+    return f"{s.status}, {result}, version {s.version}"
+
+
+def _status_line(snap: "GameSnapshot") -> str:
     return (
-        f"{s.status}, {result}, version {s.version}; "
+        f"{_status_line_of(snap.state)}; "
         f"snapshot of epoch {snap.epoch} (resume epoch {snap.resume_epoch}), {_age(snap)} old"
     )
 

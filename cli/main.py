@@ -4,11 +4,33 @@ Command modules import their heavy dependencies (Kafka, prompt-toolkit, bytewax,
 FastAPI) inside the command, so `moba games show` does not pay for `moba client`.
 """
 
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
 
 from cli import api, bench, bots, broker, client, demo, games, topics, up
+from infra.settings import BadSetting
+
+
+class Moba(TyperGroup):
+    """The root command: turns what every command may meet into one message and exit code.
+
+    Any command may read the settings, so a bad MOBA_* variable is reported here, once,
+    rather than by each command. (Ctrl-C is exit 130 already: Typer's convention.)
+    """
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BadSetting as err:  # a usage error: every variable named, exit 2
+            for problem in err.problems:
+                typer.echo(f"bad setting {problem}", err=True)
+            raise typer.Exit(2) from None
+
 
 app = typer.Typer(
+    cls=Moba,
     name="moba",
     help="A multiplayer online battle arena whose backend is Kafka and a Bytewax dataflow.",
     no_args_is_help=True,

@@ -68,12 +68,22 @@ def run_bots(
     report_every_s: float = 5.0,
     clock: Callable[[], float] = time.monotonic,
 ) -> Tally:
-    """Play `seats` at `rate` intents/s in total until `stop`, the duration, or every game ends."""
+    """Play `seats` at `rate` intents/s in total until `stop`, the duration, or every game ends.
+
+    A state's latency is from its intent's send to the moment the consumer thread
+    received it (as the client measures), not to when the rate limiter next wakes.
+    """
+    if not seats:
+        raise ValueError("no seats to play: name at least one game and one player")
     tokens = tokens or {}
-    events: queue.Queue[Event] = queue.Queue()
+    events: queue.Queue[tuple[float, Event]] = queue.Queue()
     done = threading.Event()
+
+    def arrived(event: Event) -> None:
+        events.put((clock(), event))
+
     consumer = threading.Thread(
-        target=transport.receive, args=(done, events.put), name="moba-bots-consumer", daemon=True
+        target=transport.receive, args=(done, arrived), name="moba-bots-consumer", daemon=True
     )
     consumer.start()
     rngs = {seat: random.Random(f"{seed}/{seat[0]}/{seat[1]}") for seat in seats}
@@ -82,7 +92,8 @@ def run_bots(
     tally = Tally()
     prefix = uuid.uuid4().hex[:8]
     games = sorted({g for g, _ in seats})
-    start = next_tick = next_report = last_join = clock()
+    start = next_tick = last_join = clock()
+    next_report = start + report_every_s
     deadline = start + duration_s if duration_s is not None else None
     turn = 0
 
@@ -109,7 +120,7 @@ def run_bots(
     join_missing()
     try:
         while not stop.is_set() and (deadline is None or clock() < deadline):
-            _drain(events, states, sent_at, tally, clock)
+            _drain(events, states, sent_at, tally)
             if games and all(g in tally.finished for g in games):
                 break
             if clock() - last_join > 3.0:
@@ -146,16 +157,15 @@ def run_bots(
 
 
 def _drain(
-    events: "queue.Queue[Event]",
+    events: "queue.Queue[tuple[float, Event]]",
     states: dict[int, GameState],
     sent_at: dict[str, float],
     tally: Tally,
-    clock: Callable[[], float],
 ) -> None:
     """Fold everything the consumer thread delivered into the latest states and the tally."""
     while True:
         try:
-            event = events.get_nowait()
+            received_at, event = events.get_nowait()
         except queue.Empty:
             return
         if isinstance(event, Link):
@@ -174,4 +184,4 @@ def _drain(
             if last is not None and last.action_id in sent_at:
                 tally.answered += 1
                 tally.rejected += not last.accepted
-                tally.latencies_ms.append((clock() - sent_at.pop(last.action_id)) * 1000)
+                tally.latencies_ms.append((received_at - sent_at.pop(last.action_id)) * 1000)

@@ -5,12 +5,41 @@ environment at import time.
 """
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EmbeddedKind = Literal["tansu", "noida"]
+
+
+class BadSetting(ValueError):
+    """MOBA_* variables that cannot be used: each one's name and what is wrong with it.
+
+    Raised by `Settings()` instead of pydantic's error, so every entrypoint reports a bad
+    setting the same way (the CLI: one line per variable, exit 2) and a secret's value
+    is never echoed.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+    @classmethod
+    def from_error(cls, err: ValidationError) -> "BadSetting":
+        return cls([_problem(e) for e in err.errors(include_url=False)])
+
+
+def _problem(error: Any) -> str:
+    """`MOBA_PARTITIONS='abc': input should be a valid integer`; never a secret's value."""
+    field = str(error["loc"][0]) if error["loc"] else "?"
+    name = f"MOBA_{field.upper()}"
+    what = error["msg"][:1].lower() + error["msg"][1:]
+    if field == "secret":
+        if error["type"] == "too_short":
+            what = f"must be at least {error['ctx']['min_length']} characters long"
+        return f"{name}: {what}"
+    return f"{name}={error.get('input')!r}: {what}"
 
 
 class Settings(BaseSettings):
@@ -85,6 +114,12 @@ class Settings(BaseSettings):
         ge=1,
         description="States waiting for one slow WebSocket; beyond it the oldest are dropped (each state is whole).",
     )
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as err:
+            raise BadSetting.from_error(err) from None
 
     @property
     def bootstrap_list(self) -> list[str]:

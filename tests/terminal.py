@@ -64,6 +64,15 @@ class Terminal:
         """Whether the program in the pane has exited."""
         return self._tmux("display-message", "-p", "-t", "t", "#{pane_dead}").strip() == "1"
 
+    def exit_status(self) -> int | None:
+        """The exit status of the pane's program once it has exited (128+N after signal N)."""
+        status, signum = self._tmux(
+            "display-message", "-p", "-t", "t", "#{pane_dead_status} #{pane_dead_signal}"
+        ).split(" ")
+        if status.strip():
+            return int(status)
+        return 128 + int(signum) if signum.strip() else None
+
     def processes(self) -> list[psutil.Process]:
         """The pane's program and all its descendants, while they live."""
         try:

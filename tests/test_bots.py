@@ -22,9 +22,9 @@ from tests.terminal import Terminal
 
 
 def test_games_and_players_are_parsed_from_ranges_and_lists() -> None:
-    assert parse_games("2") == [2]
-    assert parse_games("1-3,7,2") == [1, 2, 3, 7]
-    assert parse_players("A1, B3") == ["A1", "B3"]
+    assert parse_games("2") == (2,)
+    assert parse_games("1-3,7,2") == (1, 2, 3, 7)
+    assert parse_players("A1, B3, A1") == ("A1", "B3")
     assert len(parse_players(None)) == 10
 
 
@@ -78,3 +78,4 @@ def test_ctrl_c_stops_the_bots_cleanly_with_a_report(
     terminal.keys("C-c")
     screen = terminal.wait_for(lambda s: terminal.exited(), timeout_s=15)
     assert "done: sent" in screen and "Traceback" not in screen
+    assert terminal.exit_status() == 130

@@ -1,13 +1,16 @@
-"""The CLI given bad game ids, or `moba up` given a recovery store it must not resume.
+"""The CLI given bad settings, bad options, unknown players, or a store it must not resume.
 
-A clear message and a non-zero exit every time, never a traceback. (Unusable stores
-for `moba games` and the API: test_store_unavailable.py.)
+A clear message and a non-zero exit every time, never a traceback: 2 for a usage error
+(an option or a MOBA_* variable), 1 for what the command refuses to do. (Unusable
+stores for `moba games` and the API: test_store_unavailable.py.)
 """
 
 import os
+import random
 import signal
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,31 +18,64 @@ import psutil
 import pytest
 from bytewax.recovery import RecoveryConfig
 from bytewax.testing import TestingSink, TestingSource, run_main
+from confluent_kafka import Consumer, TopicPartition
 from typer.testing import CliRunner
 
 from cli.main import app as cli
+from client.bots import run_bots
+from client.strategy import choose
 from dataflows.games import build_flow
 from dataflows.records import Inbound
-from domain.models import Move
+from domain.board import PLAYERS
+from domain.models import Action, Join, Move, Throw
+from domain.rules import new_game, next_state
 from domain.wire import encode_action
+from infra.kafka import consumer_config
 from infra.settings import Settings
+from tests.fakes import FakeServer
+from tests.programs import MOBA
 from tests.test_store_unavailable import corrupt, foreign_sqlite, other_dataflow
 
 
-@pytest.fixture
-def real_store(tmp_path: Path) -> Path:
-    """A data dir whose store holds game 5, written by the games flow itself (no broker)."""
+def store_of(tmp_path: Path, actions: list[Action]) -> Path:
+    """A data dir whose store holds what the games flow itself made of `actions` (no broker)."""
     recovery = tmp_path / "recovery"
     from bytewax.recovery import init_db_dir
 
     recovery.mkdir()
     init_db_dir(recovery, 1)
     settings = Settings(partitions=4)
-    moves = [Move(game_id=5, player="A1", direction="down", action_id=str(i)) for i in range(3)]
-    inbound = [Inbound("actions", 1, i, b"5", encode_action(m)) for i, m in enumerate(moves)]
+    inbound = [
+        Inbound("actions", a.game_id % 4, i, str(a.game_id).encode(), encode_action(a))
+        for i, a in enumerate(actions)
+    ]
     flow = build_flow(TestingSource(inbound), TestingSink([]), settings)
     run_main(flow, epoch_interval=timedelta(0), recovery_config=RecoveryConfig(recovery))
     return tmp_path
+
+
+def a_whole_game(game_id: int) -> list[Action]:
+    """The actions of bots playing `game_id` to its end, folded by the rules as they go."""
+    state, rng = new_game(game_id), random.Random(7)
+    actions: list[Action] = [Join(game_id=game_id, player="A1", action_id="join")]
+    for turn in range(5000):
+        if state.status == "finished":
+            return actions
+        intent = choose(state, PLAYERS[turn % len(PLAYERS)], rng)
+        if intent is not None:
+            cls = Move if intent[0] == "move" else Throw
+            action = cls(game_id=game_id, player=PLAYERS[turn % len(PLAYERS)],
+                         direction=intent[1], action_id=str(turn))  # fmt: skip
+            actions.append(action)
+            state = next_state(state, action)
+    raise AssertionError("the bots never finished the game")
+
+
+@pytest.fixture
+def real_store(tmp_path: Path) -> Path:
+    """A data dir whose store holds game 5, written by the games flow itself (no broker)."""
+    moves = [Move(game_id=5, player="A1", direction="down", action_id=str(i)) for i in range(3)]
+    return store_of(tmp_path, list(moves))
 
 
 @pytest.mark.parametrize(
@@ -84,3 +120,136 @@ def test_up_refuses_a_store_that_is_not_this_dataflows(settings, tmp_path, make)
     assert "cannot run: " in stderr
     assert str(settings.recovery_dir) in stderr
     assert "Traceback" not in stdout + stderr
+
+
+ENTRY_POINTS = [
+    ["games", "list"],
+    ["games", "show", "1"],
+    ["games", "new"],
+    ["topics", "list"],
+    ["topics", "create"],
+    ["client", "--game", "1", "--player", "A1"],
+    ["bots", "--game", "1"],
+    ["api"],
+    ["demo"],
+    ["up"],
+    ["broker"],
+]
+BAD_SETTINGS = [
+    ("MOBA_PARTITIONS", "abc", "valid integer"),
+    ("MOBA_PARTITIONS", "0", "greater than or equal to 1"),
+    ("MOBA_API_PORT", "99999", "less than or equal to 65535"),
+    ("MOBA_EMBEDDED_BROKER", "kafka", "'tansu' or 'noida'"),
+    ("MOBA_SECRET", "hunter2-secret", "at least 16 characters"),
+]
+
+
+@pytest.mark.parametrize("command", ENTRY_POINTS, ids=" ".join)
+@pytest.mark.parametrize(("variable", "value", "what"), BAD_SETTINGS)
+def test_every_entry_point_names_a_bad_setting_and_exits_2(
+    tmp_path: Path, command: list[str], variable: str, value: str, what: str
+) -> None:
+    env = {variable: value, "MOBA_DATA_DIR": str(tmp_path), "MOBA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}
+    result = CliRunner().invoke(cli, command, env=env)
+
+    assert result.exit_code == 2, result.output
+    assert f"bad setting {variable}" in result.output
+    assert what in result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+    if variable == "MOBA_SECRET":
+        assert value not in result.output
+
+
+def test_the_installed_command_reports_every_bad_setting_on_its_own_line() -> None:
+    env = {**os.environ, "MOBA_PARTITIONS": "abc", "MOBA_API_PORT": "-1"}
+    done = subprocess.run([MOBA, "games", "list"], env=env, capture_output=True, text=True)
+
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "bad setting MOBA_PARTITIONS='abc': input should be a valid integer, "
+        "unable to parse string as an integer",
+        "bad setting MOBA_API_PORT='-1': input should be greater than or equal to 0",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("games", "why"),
+    [
+        ("abc", "'abc' is not a game id"),
+        ("1-a", "'a' is not a game id"),
+        (",,", "'' is not a game id or a range"),
+        ("-3", "'-3' is not a game id or a range"),
+        ("1-", "'1-' is not a game id or a range"),
+        ("99999999999999999999", "is not a game id (0 to 9007199254740991)"),
+        ("5-2", "the range 5-2 is empty"),
+        ("1-1000000000", "more than 100,000 games"),
+    ],
+)
+def test_bots_refuse_a_game_list_they_cannot_read_as_a_usage_error(games: str, why: str) -> None:
+    result = CliRunner().invoke(cli, ["bots", "--game", games], env={"COLUMNS": "200"})
+
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--game'" in result.output and why in result.output
+    assert isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("players", ["Z9", "a2", "A1,,B6", ","])
+def test_bots_refuse_unknown_players_as_a_usage_error(players: str) -> None:
+    result = CliRunner().invoke(
+        cli, ["bots", "--game", "1", "--players", players], env={"COLUMNS": "200"}
+    )
+
+    assert result.exit_code == 2, result.output
+    assert "no player" in result.output and "choose from A1, A2" in result.output
+
+
+def test_bots_given_no_seat_refuse_at_once_rather_than_wait_forever() -> None:
+    with pytest.raises(ValueError, match="no seats"):
+        run_bots(FakeServer(new_game(1)), [], rate=1, stop=threading.Event())
+
+
+@pytest.mark.parametrize("player", ["Z9", "a2", "A6"])
+def test_the_client_refuses_an_unknown_player_before_sending_anything(
+    settings: Settings, player: str
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["client", "--game", "5", "--player", player], env=settings.as_env()
+    )
+
+    assert result.exit_code == 2, result.output
+    assert f"no player {player!r}" in result.output
+    assert messages_in(settings, settings.actions_topic) == 0
+
+
+def test_games_new_refuses_the_id_of_a_finished_game(tmp_path: Path) -> None:
+    data = store_of(tmp_path, a_whole_game(3))
+    env = {"MOBA_DATA_DIR": str(data), "COLUMNS": "200"}
+
+    finished = CliRunner().invoke(cli, ["games", "new", "--id", "3"], env=env)
+    fresh = CliRunner().invoke(cli, ["games", "new"], env=env)
+
+    assert finished.exit_code == 1, finished.output
+    assert "Game 3 is over (finished, winner" in finished.output
+    assert "is open" not in finished.output
+    assert fresh.exit_code == 0 and "Game 4 is open" in fresh.output
+
+
+def test_games_new_names_a_game_being_played_before_its_tokens(real_store: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["games", "new", "--id", "5"], env={"MOBA_DATA_DIR": str(real_store)}
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Game 5 is being played (running, 5 A vs 5 B alive")
+
+
+def messages_in(settings: Settings, topic: str) -> int:
+    """How many messages `topic` holds: the sum of its partitions' end offsets."""
+    consumer = Consumer(consumer_config(settings))
+    try:
+        return sum(
+            consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            for p in range(settings.partitions)
+        )
+    finally:
+        consumer.close()

@@ -172,7 +172,7 @@ def test_a_too_short_secret_is_refused_without_echoing_it(tmp_path) -> None:
     result = runner.invoke(cli, ["games", "new"], env=env)
 
     assert result.exit_code == 2
-    assert "secret" in result.output and "hunter2" not in result.output
+    assert "MOBA_SECRET" in result.output and "hunter2" not in result.output
 
 
 @pytest.mark.slow
