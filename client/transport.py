@@ -3,7 +3,8 @@ states from partition g mod P of `games` (by assignment, no consumer group).
 
 `send` never blocks on the network; `receive` is a blocking loop meant for its own
 thread, and reports everything it sees (states, the link, failed sends) through one
-callback that the caller makes thread-safe.
+callback that the caller makes thread-safe. A producer the broker fences after a long
+freeze is replaced (infra/producer.py); what it still held is reported undelivered.
 """
 
 import logging
@@ -13,18 +14,20 @@ from collections.abc import Callable, Collection
 from functools import partial
 from typing import Protocol
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from pydantic import ValidationError
 
 from client.events import Link, Undelivered
 from domain.models import Action, GameState
 from domain.wire import decode_state, encode_action
 from infra.kafka import consumer_config, game_key, partition_for, producer_config
+from infra.producer import RenewingProducer, undelivered_reason
 from infra.settings import Settings
 
 Event = GameState | Link | Undelivered
 Deliver = Callable[[Event], None]
 
+DELIVERY_TIMEOUT_MS = 10_000  # an action not acknowledged by then is reported undelivered
 HEARTBEAT_S = 1.0  # how often the link is checked; also how long an outage takes to show
 PROBE_TIMEOUT_S = 1.0
 
@@ -59,13 +62,14 @@ class KafkaTransport:
         self._history = history  # how many past messages per partition to replay at start
         self._log = log or logging.getLogger("moba.transport")
         self._deliver: Deliver = lambda event: None
-        self._producer = Producer(
+        self._producer = RenewingProducer(
             producer_config(
                 settings,
                 logger=self._log,
                 error_cb=self._on_error,
-                **{"message.timeout.ms": 10_000, "reconnect.backoff.max.ms": 1000},
-            )
+                **{"message.timeout.ms": DELIVERY_TIMEOUT_MS, "reconnect.backoff.max.ms": 1000},
+            ),
+            self._log,
         )
         self._link: Link | None = None
 
@@ -169,7 +173,8 @@ class KafkaTransport:
     def _delivered(self, action_id: str, err: KafkaError | None, _message: Message) -> None:
         if err is not None:
             self._log.warning("action %s not delivered: %s", action_id, err)
-            self._deliver(Undelivered(action_id=action_id, error=err.str()))
+            reason = undelivered_reason(err, DELIVERY_TIMEOUT_MS, "the client's")
+            self._deliver(Undelivered(action_id=action_id, error=reason))
 
     def _on_error(self, err: KafkaError) -> None:
         self._log.warning("kafka: %s", err)
