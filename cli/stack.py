@@ -36,6 +36,7 @@ from infra.recovery import (
     missing_offsets,
     move_aside,
     prepare_recovery_dir,
+    remove_older_aside,
     stored_offsets,
 )
 from infra.settings import Settings
@@ -176,6 +177,8 @@ class Stack:
         if stale is not None:
             aside = move_aside(directory)
             self.say(f"recovery store {directory} is stale ({stale}); moved to {aside}")
+            for older in remove_older_aside(aside):
+                self.say(f"removed the store moved aside before it: {older}")
         if prepare_recovery_dir(directory):
             self.say(f"recovery: new store in {directory}")
         else:

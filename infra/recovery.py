@@ -13,6 +13,7 @@ pays only for SQLite.
 import fcntl
 import io
 import pickle
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -266,7 +267,27 @@ def discard_uncommitted(directory: Path) -> int:
 
 
 def move_aside(directory: Path) -> Path:
-    """Rename a stale store to `<name>.stale-<timestamp>` (kept, never deleted); the new path."""
-    target = directory.with_name(f"{directory.name}.stale-{time.strftime('%Y%m%d-%H%M%S')}")
+    """Rename a stale store to `<name>.stale-<timestamp>` (kept until the next one); the new path."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = directory.with_name(f"{directory.name}.stale-{stamp}")
+    n = 1
+    while target.exists():  # two in one second: never rename onto the one kept
+        n += 1
+        target = directory.with_name(f"{directory.name}.stale-{stamp}-{n}")
     directory.rename(target)
     return target
+
+
+def remove_older_aside(kept: Path) -> list[Path]:
+    """Delete every store moved aside before `kept` (only the last is worth a look); those removed.
+
+    A stale store is kept so its games can still be read (`moba games --data-dir`), but
+    one per restart of an in-memory broker would pile up without end.
+    """
+    name = kept.name.partition(".stale-")[0]
+    removed = []
+    for older in sorted(kept.parent.glob(f"{name}.stale-*")):
+        if older != kept and older.is_dir():
+            shutil.rmtree(older)
+            removed.append(older)
+    return removed
