@@ -32,14 +32,18 @@ def is_authentic(secret: bytes, action: Action) -> bool:
     return hmac.compare_digest(expected.encode(), action.token.encode())
 
 
-def next_authentic_game(game: Game, action: Action, secret: bytes | None) -> Game:
+def next_authentic_game(
+    game: Game, action: Action, secret: bytes | None, now: int | None = None
+) -> Game:
     """`next_game`, except that with a secret an action without its player's token is `bad_token`.
 
-    With no secret the game is open: anyone may act as anyone, as in the talk.
+    With no secret the game is open: anyone may act as any player whose seat nobody
+    holds (domain/seats.py). With one, the token says which player a client may be,
+    and the seat says which one client, of those holding that token, is.
     """
     if secret is not None and not is_authentic(secret, action):
-        return rejected(game, action, "bad_token")
-    return next_game(game, action)
+        return rejected(game, action, "bad_token", now)
+    return next_game(game, action, now)
 
 
 def next_authentic_state(state: GameState, action: Action, secret: bytes | None) -> GameState:

@@ -5,19 +5,33 @@
 `Game`s: a server applying tens of thousands of actions a second keeps them, and
 everything else can keep to the models (`rules.next_state` converts for them).
 
-A game is three layers that change at different rates: its `Arena` never changes,
-its `Board` changes only when an action is accepted, and its version and `last`
-outcome change with every action. A rejected action makes one `Game` and one
-`Result` and shares the rest; the encoder keys what it remembers on the same layers.
+A game is layers that change at different rates: its `Arena` never changes,
+its `Board` changes only when an action is accepted (or time frees a seat or ends the
+game), and its version, `last` outcome and `Clock` change with every action. A rejected
+action makes one `Game`, one `Result` and at most one `Clock`, and shares the rest;
+the encoder keys what it remembers on the same layers.
+
+The `Clock` is not part of the public state: it is log time (the Kafka timestamps of
+the records the game has seen), which the server keeps in its snapshots beside the
+state, and a replay rebuilds from the same records.
 """
 
 from functools import lru_cache
 from typing import NamedTuple
 
 from domain.board import Cell, Direction, Team
-from domain.models import ActionType, GameState, Outcome, Player, RejectReason, Status, Winner
+from domain.models import (
+    ActionType,
+    GameState,
+    Outcome,
+    Player,
+    RejectReason,
+    Seat,
+    Status,
+    Winner,
+)
 
-# `make(Game, (arena, board, version, last))` builds a named tuple from all its fields in
+# `make(Game, (arena, board, version, last, clock))` builds a named tuple from all its fields in
 # order without running the named tuple's constructor, a Python function that costs
 # three times as much; the rules make two to four of these per action.
 make = tuple.__new__
@@ -58,24 +72,42 @@ class Piece(NamedTuple):
         return self.x, self.y
 
 
-class Board(NamedTuple):
-    """What an accepted action changes: the players, and whether the game is over.
+class Hold(NamedTuple):
+    """A taken seat (`models.Seat`): the digest of its holder's session, and its last action's time."""
 
-    `players` is never changed once made (the rules copy it), and `occupied` indexes
-    where the live players stand, so no rule scans every player to find a cell's.
+    holder: str
+    last: int
+
+
+NO_SEATS: dict[str, Hold] = {}  # shared by every game nobody has claimed a seat in; never changed
+
+
+class Board(NamedTuple):
+    """What an accepted action changes: the players, the seats, and whether the game is over.
+
+    `players` and `seats` are never changed once made (the rules copy them), and
+    `occupied` indexes where the live players stand, so no rule scans every player
+    to find a cell's.
     """
 
     status: Status
     winner: Winner | None
     players: dict[str, Piece]
     occupied: frozenset[Cell]
+    seats: dict[str, Hold]
+    rematch: int | None
 
     @classmethod
     def of(
-        cls, players: dict[str, Piece], status: Status = "running", winner: Winner | None = None
+        cls,
+        players: dict[str, Piece],
+        status: Status = "running",
+        winner: Winner | None = None,
+        seats: dict[str, Hold] = NO_SEATS,
+        rematch: int | None = None,
     ) -> "Board":
         live = frozenset((p.x, p.y) for p in players.values() if p.alive)
-        return cls(status, winner, players, live)
+        return cls(status, winner, players, live, seats or NO_SEATS, rematch)
 
 
 class Result(NamedTuple):
@@ -89,30 +121,49 @@ class Result(NamedTuple):
     reason: RejectReason | None
 
 
+class Clock(NamedTuple):
+    """A game's log time, in ms since the epoch: what its timeouts are measured against."""
+
+    now: int  # the latest record time the game has seen (time never goes back)
+    active: int  # when an action was last accepted (or the game's first record)
+    ended: int | None  # when it finished or was abandoned
+
+
+START_CLOCK = Clock(0, 0, None)
+
+
 class Game(NamedTuple):
-    """The state of one game after `version` actions (`models.GameState`)."""
+    """The state of one game after `version` actions (`models.GameState`), and its clock."""
 
     arena: Arena
     board: Board
     version: int
     last: Result | None
+    clock: Clock = START_CLOCK
 
     @classmethod
-    def of(cls, state: GameState) -> "Game":
-        """The game `state` describes."""
+    def of(cls, state: GameState, clock: Clock = START_CLOCK) -> "Game":
+        """The game `state` describes, at `clock` (a state alone does not say its time)."""
         players = {
             name: Piece(p.team, p.x, p.y, p.grenades, p.alive) for name, p in state.players.items()
         }
         last = state.last
         return cls(
             Arena.of(state.game_id, state.width, state.height, state.walls),
-            Board.of(players, state.status, state.winner),
+            Board.of(
+                players,
+                state.status,
+                state.winner,
+                {name: Hold(s.holder, s.last) for name, s in state.seats.items()},
+                state.rematch,
+            ),
             state.version,
             None
             if last is None
             else Result(
                 last.action_id, last.player, last.type, last.direction, last.accepted, last.reason
             ),
+            clock,
         )
 
     def state(self) -> GameState:
@@ -127,5 +178,7 @@ class Game(NamedTuple):
             height=arena.height,
             walls=arena.walls,
             players={name: Player(**p._asdict()) for name, p in board.players.items()},
+            seats={name: Seat(holder=h.holder, last=h.last) for name, h in board.seats.items()},
+            rematch=board.rematch,
             last=None if last is None else Outcome(**last._asdict()),
         )

@@ -3,6 +3,8 @@
 Models are frozen so no adapter can change a state behind the rules' back. Actions
 ignore unknown fields: the wire format allows extra fields, and anything a client
 sends besides its intent is never trusted (there is no way to send coordinates).
+States are public (anyone may read `games`): a seat's holder appears there only as a
+digest of the holder's session, never as the session itself.
 """
 
 from typing import Annotated, Literal
@@ -23,15 +25,20 @@ RejectReason = Literal[
     "no_grenades",
     "blocked",
     "bad_token",
+    "seat_taken",
 ]
-ActionType = Literal["join", "move", "throw"]
-Status = Literal["running", "finished"]
+# `tick` is no player's action: `last.type` of a state that time alone made (a seat freed,
+# a game abandoned), written when a clock record reaches the game
+ActionType = Literal["join", "move", "throw", "leave", "tick"]
+Status = Literal["running", "finished", "abandoned"]
 Winner = Literal["A", "B", "draw"]
 
 GameId = Annotated[int, Field(ge=0, le=MAX_GAME_ID, strict=True)]
 PlayerName = Annotated[str, Field(min_length=1, max_length=16)]
 ActionId = Annotated[str, Field(max_length=64)]
 Token = Annotated[str, Field(max_length=128)]
+Session = Annotated[str, Field(min_length=8, max_length=64)]
+Holder = Annotated[str, Field(min_length=16, max_length=16, pattern="^[0-9a-f]{16}$")]
 
 
 class _ActionFields(BaseModel):
@@ -43,6 +50,9 @@ class _ActionFields(BaseModel):
     player: PlayerName
     action_id: ActionId = ""
     token: Token | None = None
+    # A random string a client makes once per run and sends with every action: the first
+    # action carrying it claims a free seat, and from then on only it acts as that player.
+    session: Session | None = None
 
 
 class Join(_ActionFields):
@@ -65,7 +75,37 @@ class Throw(_ActionFields):
     direction: Direction
 
 
-Action = Annotated[Join | Move | Throw, Field(discriminator="type")]
+class Leave(_ActionFields):
+    """Give up the seat this session holds (the player stays on the board, free for another)."""
+
+    type: Literal["leave"] = "leave"
+
+
+Action = Annotated[Join | Move | Throw | Leave, Field(discriminator="type")]
+
+
+class Tick(BaseModel):
+    """A clock record: no game's action, it lets time reach every game of its partition.
+
+    Written to each partition of `actions` every few seconds (key `tick`); its time is
+    the record's Kafka timestamp, like every action's. Anything else in it is ignored.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    type: Literal["tick"] = "tick"
+
+
+Record = Annotated[Join | Move | Throw | Leave | Tick, Field(discriminator="type")]
+
+
+class Seat(BaseModel):
+    """A taken seat: who holds it (a digest of the session, not the session) and since when it is idle."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    holder: Holder  # the first 16 hex digits of SHA-256 of the holder's session
+    last: int  # log time (ms since the epoch) of the holder's last action
 
 
 class Player(BaseModel):
@@ -110,6 +150,8 @@ class GameState(BaseModel):
     height: int
     walls: tuple[Cell, ...]
     players: dict[str, Player]
+    seats: dict[str, Seat] = {}  # the taken seats only, by player, in the order taken
+    rematch: GameId | None = None  # once finished: the game the same players play next
     last: Outcome | None = None
 
     def live_players(self, team: Team) -> int:

@@ -24,49 +24,74 @@ from domain.board import (
     on_board,
     step,
 )
-from domain.game import Arena, Board, Game, Piece, Result, make
-from domain.models import Action, GameState, Join, Move, RejectReason, Throw
+from domain.game import Arena, Board, Clock, Game, Piece, Result, make
+from domain.models import Action, GameState, Join, Leave, Move, RejectReason, Throw
+from domain.rematch import rematch_id
+from domain.seats import is_seat_taken, seated
 
 
-def start(game_id: int) -> Game:
-    """The default layout: the talk's map, five players a team on their home rows."""
+def start(game_id: int, now: int = 0) -> Game:
+    """The default layout: the talk's map, five players a team on their home rows; log time `now`."""
     players = {
         f"{team}{i}": Piece(team, x, START_ROW[team], GRENADES)
         for team in TEAMS
         for i, x in enumerate(START_COLUMNS, start=1)
     }
-    return Game(Arena.of(game_id, WIDTH, HEIGHT, DEFAULT_WALLS), Board.of(players), 0, None)
+    arena = Arena.of(game_id, WIDTH, HEIGHT, DEFAULT_WALLS)
+    return Game(arena, Board.of(players), 0, None, Clock(now, now, None))
 
 
-def next_game(game: Game, action: Action) -> Game:
-    """The game after `action`, with its outcome in `last` and `version` advanced by one."""
+def next_game(game: Game, action: Action, now: int | None = None) -> Game:
+    """The game after `action` at log time `now`, its outcome in `last` and `version` advanced by one.
+
+    `now` (ms, the record's timestamp) never moves the game's clock back; None keeps it.
+    An accepted action marks the game active, and refreshes or claims its session's seat.
+    """
     reason = rejection(game, action)
     if reason is not None:
-        return rejected(game, action, reason)
+        return rejected(game, action, reason, now)
+    board, clock = game.board, game.clock
+    if now is None or now < clock.now:
+        now = clock.now
     if isinstance(action, Move):
-        board = _moved(game.board, action)
+        board = _moved(board, action)
     elif isinstance(action, Throw):
-        board = _exploded(game.arena, game.board, action)
-    else:
-        board = game.board
-    return make(Game, (game.arena, board, game.version + 1, _result(action, None)))
+        board = _exploded(game.arena, board, action)
+    if action.session is not None or board.seats:
+        seats = seated(board.seats, action, now, board.status == "running")
+        if seats is not board.seats:
+            board = board._replace(seats=seats)
+    ended = clock.ended
+    if ended is None and board.status != "running":
+        ended = now
+    if clock[:3] != (now, now, ended):
+        clock = make(Clock, (now, now, ended))
+    return make(Game, (game.arena, board, game.version + 1, _result(action, None), clock))
 
 
-def rejected(game: Game, action: Action, reason: RejectReason) -> Game:
-    """`action` recorded as rejected for `reason`: only the version and `last` change."""
-    return make(Game, (game.arena, game.board, game.version + 1, _result(action, reason)))
+def rejected(game: Game, action: Action, reason: RejectReason, now: int | None = None) -> Game:
+    """`action` recorded as rejected for `reason`: only the version, `last` and the clock's `now` change."""
+    clock = game.clock
+    if now is not None and now > clock.now:
+        clock = make(Clock, (now, clock.active, clock.ended))
+    last = _result(action, reason)
+    return make(Game, (game.arena, game.board, game.version + 1, last, clock))
 
 
 def rejection(game: Game, action: Action) -> RejectReason | None:
     """Why `action` cannot be applied to `game`, or None if it can (first reason wins)."""
     board = game.board
     player = board.players.get(action.player)
-    if isinstance(action, Join):
-        return "unknown_player" if player is None else None
-    if board.status == "finished":
+    if isinstance(action, (Join, Leave)):
+        if player is None:
+            return "unknown_player"
+        return "seat_taken" if board.seats and is_seat_taken(board, action) else None
+    if board.status != "running":
         return "game_over"
     if player is None:
         return "unknown_player"
+    if board.seats and is_seat_taken(board, action):
+        return "seat_taken"
     if not player.alive:
         return "eliminated"
     arena = game.arena
@@ -125,7 +150,8 @@ def _moved(board: Board, action: Move) -> Board:
     moved = make(Piece, (piece.team, x, y, piece.grenades, True))
     occupied = board.occupied.symmetric_difference((here, (x, y)))  # one leaves, one arrives
     players = {**board.players, action.player: moved}
-    return make(Board, (board.status, board.winner, players, occupied))
+    fields = (board.status, board.winner, players, occupied, board.seats, board.rematch)
+    return make(Board, fields)
 
 
 def _exploded(arena: Arena, board: Board, action: Throw) -> Board:
@@ -139,8 +165,10 @@ def _exploded(arena: Arena, board: Board, action: Throw) -> Board:
     occupied = board.occupied - hit
     standing = [team for team in TEAMS if any(p.alive and p.team == team for p in players.values())]
     if len(standing) == 2:
-        return Board(board.status, board.winner, players, occupied)
-    return Board("finished", standing[0] if standing else "draw", players, occupied)
+        return board._replace(players=players, occupied=occupied)
+    winner = standing[0] if standing else "draw"
+    rematch = rematch_id(arena.game_id)
+    return Board("finished", winner, players, occupied, board.seats, rematch)
 
 
 def new_game(game_id: int) -> GameState:
@@ -159,7 +187,11 @@ def reject(state: GameState, action: Action, reason: RejectReason) -> GameState:
 
 
 def fold(game_id: int, actions: Iterable[Action], state: GameState | None = None) -> GameState:
-    """Apply `actions` in order, starting from `state` or a new game: the oracle of every replay."""
+    """Apply `actions` in order, starting from `state` or a new game, with no time passing.
+
+    The oracle of every test that plays actions alone; a replay of the log, with its
+    records' times and clock records, is `domain.lifecycle.replay`.
+    """
     current = Game.of(state) if state is not None else start(game_id)
     for action in actions:
         current = next_game(current, action)

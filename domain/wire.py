@@ -4,6 +4,7 @@ Decoding never raises anything but `InvalidMessage`, whose `reason` is a short
 machine-readable word that the dataflow puts on the dead-letter topic.
 """
 
+from collections.abc import Callable
 from functools import lru_cache
 from itertools import compress
 from operator import is_not
@@ -12,14 +13,24 @@ from typing import Literal, get_args
 from pydantic import TypeAdapter, ValidationError
 
 from domain.board import Direction
-from domain.game import Arena, Board, Game, Piece
-from domain.models import Action, ActionType, GameState, RejectReason, Status, Winner
+from domain.game import Arena, Board, Game, Hold, Piece
+from domain.models import (
+    Action,
+    ActionType,
+    GameState,
+    Record,
+    RejectReason,
+    Status,
+    Tick,
+    Winner,
+)
 
 DeadLetterReason = Literal["oversized", "not_json", "unknown_type", "invalid_action"]
 
 _ACTION = TypeAdapter[Action](Action)
 # pydantic-core's validator itself: the adapter's Python wrapper costs a fifth of a decode
 _VALIDATE_ACTION = _ACTION.validator.validate_json
+_VALIDATE_RECORD = TypeAdapter[Record](Record).validator.validate_json
 
 
 class InvalidMessage(ValueError):
@@ -33,13 +44,21 @@ class InvalidMessage(ValueError):
 
 def decode_action(raw: bytes | None, max_bytes: int = 4096) -> Action:
     """The action in `raw`, or `InvalidMessage` saying why it is not one."""
+    return _decoded(_VALIDATE_ACTION, raw, max_bytes)  # type: ignore[no-any-return]
+
+
+def decode_record(raw: bytes | None, max_bytes: int = 4096) -> Action | Tick:
+    """What a message of `actions` holds: an action or a clock record (`InvalidMessage` if neither)."""
+    return _decoded(_VALIDATE_RECORD, raw, max_bytes)  # type: ignore[no-any-return]
+
+
+def _decoded(validate: Callable[[bytes], object], raw: bytes | None, max_bytes: int) -> object:
     if raw is None:
         raise InvalidMessage("not_json", "empty message (null value)")
     if len(raw) > max_bytes:
         raise InvalidMessage("oversized", f"{len(raw)} bytes > {max_bytes}")
     try:
-        action: Action = _VALIDATE_ACTION(raw)
-        return action
+        return validate(raw)
     except ValidationError as err:
         raise InvalidMessage(_reason(err), _summary(err)) from None
     except (ValueError, RecursionError) as err:  # e.g. undecodable UTF-8 inside the parser
@@ -138,7 +157,10 @@ class StateEncoder:
             return False
         self._board, self._names, self._pieces, self._fragments = board, names, pieces, fragments
         players = ",".join(fragments)
-        self._board_json = f"{_ENDING[board.status, board.winner]},{self._arena_json}{players}}}"
+        self._board_json = (
+            f"{_ENDING[board.status, board.winner]},{self._arena_json}{players}}}"
+            f"{_seats_json(board.seats)},\"rematch\":{_int_or_null(board.rematch)}"
+        )
         return True
 
 
@@ -184,6 +206,20 @@ _TAILS = {
     for direction in (None, *get_args(Direction))
     for reason in (None, *get_args(RejectReason))
 }
+
+
+def _int_or_null(number: int | None) -> str:
+    return "null" if number is None else str(number)
+
+
+def _seats_json(seats: dict[str, Hold]) -> str:
+    """`,"seats":{...}`: the taken seats, whose names are players' (already checked plain)."""
+    if not seats:
+        return ',"seats":{}'
+    taken = ",".join(
+        f'"{name}":{{"holder":"{hold.holder}","last":{hold.last}}}' for name, hold in seats.items()
+    )
+    return f',"seats":{{{taken}}}'
 
 
 # 10 players x 78 open cells x 6 grenade counts x alive or not: a whole server's players

@@ -99,8 +99,11 @@ def test_state_has_the_documented_shape() -> None:
         "height",
         "walls",
         "players",
+        "seats",
+        "rematch",
         "last",
     }
+    assert wire["seats"] == {} and wire["rematch"] is None
     assert wire["walls"][0] == [2, 7]
     assert wire["players"]["A2"] == {"team": "A", "x": 2, "y": 8, "grenades": 5, "alive": True}
     assert wire["last"] == {

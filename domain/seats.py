@@ -1,0 +1,48 @@
+"""Seats: which session may act as which player, decided by the server from the log.
+
+The first action carrying a session claims a free seat; from then on only that session
+acts as that player, until it leaves or idles out (domain/timeouts.py). An action with
+no session (older clients, the bots) may act only for a seat nobody holds. The state
+is public, so it names a holder by `holder_of(session)`, a digest nobody can turn back
+into the session.
+"""
+
+import hashlib
+from functools import lru_cache
+
+from domain.game import NO_SEATS, Board, Hold
+from domain.models import Action, Leave
+
+
+@lru_cache(maxsize=4096)
+def holder_of(session: str) -> str:
+    """The public name of a session: the first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(session.encode()).hexdigest()[:16]
+
+
+def is_seat_taken(board: Board, action: Action) -> bool:
+    """Whether someone else holds the seat `action` acts for (an action with no session is someone else)."""
+    hold = board.seats.get(action.player)
+    if hold is None:
+        return False
+    return action.session is None or holder_of(action.session) != hold.holder
+
+
+def seated(seats: dict[str, Hold], action: Action, now: int, running: bool) -> dict[str, Hold]:
+    """The seats after `action` was accepted at `now`: claimed, kept alive, or left.
+
+    Only a running game takes claims; a finished one keeps its holders as they were,
+    so its final state says who played which seat (the rematch's players).
+    """
+    session = action.session
+    if isinstance(action, Leave):
+        if action.player not in seats:
+            return seats
+        rest = {name: hold for name, hold in seats.items() if name != action.player}
+        return rest or NO_SEATS
+    if session is None or not running:
+        return seats
+    hold = seats.get(action.player)
+    if hold is not None and hold.last == now:
+        return seats
+    return {**seats, action.player: Hold(holder_of(session), now)}
