@@ -4,8 +4,8 @@ The dataflow dead-letters what this refuses and applies the rest; a replay of th
 must skip exactly the same messages, so both call `admitted_action`.
 """
 
-from domain.models import Action
-from domain.wire import InvalidMessage, decode_action
+from domain.models import Action, Tick
+from domain.wire import InvalidMessage, decode_action, decode_record
 from infra.kafka import partition_for
 
 
@@ -33,3 +33,20 @@ def admitted_action(value: bytes | None, partition: int, max_bytes: int, partiti
         detail = f"game {action.game_id} belongs on partition {expected}, not {partition}"
         raise NotAdmitted("wrong_partition", detail)
     return action
+
+
+def admitted_record(
+    value: bytes | None, partition: int, max_bytes: int, partitions: int
+) -> Action | Tick:
+    """`admitted_action`, except that a clock record (`{"type": "tick"}`) is admitted on any partition."""
+    try:
+        record = decode_record(value, max_bytes)
+    except InvalidMessage as err:
+        raise NotAdmitted(err.reason, err.detail) from None
+    if type(record) is Tick:
+        return record
+    expected = partition_for(record.game_id, partitions)
+    if partition != expected:
+        detail = f"game {record.game_id} belongs on partition {expected}, not {partition}"
+        raise NotAdmitted("wrong_partition", detail)
+    return record

@@ -10,6 +10,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.timeouts import Limits
+
 EmbeddedKind = Literal["tansu", "noida"]
 
 
@@ -114,6 +116,21 @@ class Settings(BaseSettings):
         ge=1,
         description="States waiting for one slow WebSocket; beyond it the oldest are dropped (each state is whole).",
     )
+    idle_timeout_s: float = Field(
+        300.0,
+        gt=0,
+        description="Log time without an accepted action after which a seat frees and a running game is abandoned.",
+    )
+    evict_after_s: float = Field(
+        60.0,
+        ge=0,
+        description="Log time an ended game stays in the dataflow's memory; then only its final state is kept, for queries.",
+    )
+    tick_interval_s: float = Field(
+        5.0,
+        gt=0,
+        description="How often the dataflow writes a clock record to each partition of `actions`, so time reaches quiet games.",
+    )
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -130,6 +147,11 @@ class Settings(BaseSettings):
     def secret_key(self) -> bytes | None:
         """The secret as the HMAC key both issuing and verifying tokens use; None for open games."""
         return None if self.secret is None else self.secret.get_secret_value().encode()
+
+    @property
+    def limits(self) -> Limits:
+        """The timeouts as the rules take them (ms of log time): the dataflow and every replay use these."""
+        return Limits(round(self.idle_timeout_s * 1000), round(self.evict_after_s * 1000))
 
     def as_env(self) -> dict[str, str]:
         """These settings as MOBA_* variables, to hand to a child process (e.g. the dataflow)."""
