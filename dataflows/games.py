@@ -223,10 +223,12 @@ def build_flow(
 
 def kafka_flow(settings: Settings) -> Dataflow:
     """The flow on the real topics of `settings` (no connection until bytewax builds the parts)."""
+    from dataflows import metrics
     from dataflows.sink import RoutedSink
     from dataflows.source import ActionsSource
     from infra.kafka import consumer_config, producer_config
 
+    metrics.publish(settings.data_dir / "metrics")  # served by the API's /metrics
     source = ActionsSource(consumer_config(settings), settings.actions_topic, settings.partitions)
     sink = RoutedSink(
         producer_config(settings),

@@ -15,6 +15,7 @@ from typing import Any
 from bytewax.outputs import FixedPartitionedSink, StatefulSinkPartition
 from confluent_kafka import KafkaError, Producer
 
+from dataflows import metrics
 from dataflows.records import Outbound
 from infra.kafka import produce_patiently
 
@@ -89,15 +90,20 @@ class _RoutedSinkPartition(StatefulSinkPartition[Outbound, None]):
 
     def write_batch(self, values: list[Outbound]) -> None:
         producer = self._checked.producer
+        written: dict[str, int] = {}
         for out in values:
             headers = list(out.headers) if out.headers else None
             produce_patiently(producer, out.topic, out.value, out.key, out.partition, headers)
+            written[out.topic] = written.get(out.topic, 0) + 1
         producer.poll(0)
         self._checked.raise_failures()
+        for topic, count in written.items():
+            metrics.written(topic, count)
 
     def snapshot(self) -> None:
         """End of epoch: all written so far must be on the broker before the epoch commits."""
-        remaining = self._checked.producer.flush(self._flush_timeout_s)
+        with metrics.FLUSH_SECONDS.time():
+            remaining = self._checked.producer.flush(self._flush_timeout_s)
         self._checked.raise_failures()
         if remaining:
             raise DeliveryFailed(f"{remaining} message(s) still undelivered after flush")

@@ -19,6 +19,7 @@ from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from dataflows import metrics
 from dataflows.records import DeadLetter, Inbound
 from infra.gaps import GapGuard, Verdict
 
@@ -188,6 +189,7 @@ class _ActionsPartition(StatefulSourcePartition[Inbound | DeadLetter, int]):
         batch.extend(Inbound(topic, partition, m.offset(), m.key(), m.value()) for m in msgs)
         if msgs:
             self._next_offset = msgs[-1].offset() + 1
+            metrics.ACTIONS_READ.inc(len(msgs))
         return batch
 
     def snapshot(self) -> int:
