@@ -1,11 +1,26 @@
-"""`moba client`: play one player of one game in the terminal, or watch a game."""
+"""`moba client`: play one player of one game in the terminal, or watch a game; `n` plays on.
+
+`run_client` is the terminal client's loop for every command that shows a game
+(`client`, `play`, `demo`): one game after another while the player presses `n`
+after GAME OVER, with the same session, so the rematch keeps the player's team.
+"""
 
 import asyncio
-from typing import Annotated
+import contextlib
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from domain.board import PLAYERS
+
+if TYPE_CHECKING:
+    from client.view import View
+    from infra.settings import Settings
+
+# what to run beside each game (the demo's bots), given the game's id
+Beside = Callable[[int], AbstractContextManager[object]]
 
 
 def client(
@@ -21,9 +36,6 @@ def client(
 ) -> None:
     """Play PLAYER in game GAME until you press q; without --player, watch it."""
     from cli.logs import to_file
-    from client.app import play
-    from client.transport import KafkaTransport
-    from client.view import winner_words
     from infra.settings import Settings
 
     if player is not None and player not in PLAYERS:
@@ -31,7 +43,57 @@ def client(
         raise typer.Exit(2)
     settings = Settings()
     log_path = settings.data_dir / "logs" / f"client-{game}-{player or 'watch'}.log"
-    with to_file(log_path, capture_stderr=True), KafkaTransport(settings, [game]) as transport:
-        view = asyncio.run(play(transport, game, player, token=token))
-    if view.state is not None and view.state.status == "finished":
-        typer.echo(f"Game {game} is over: {winner_words(view.state)}.")
+    with to_file(log_path, capture_stderr=True):
+        view = run_client(settings, game, player, token)
+    say_how_it_ended(view)
+
+
+def run_client(
+    settings: "Settings",
+    game: int,
+    player: str | None,
+    token: str | None = None,
+    session: str | None = None,
+    beside: Beside | None = None,
+) -> "View":
+    """Show `game` (play `player`, or watch), then each rematch the player picks; the last View."""
+    from client.app import new_session, play
+    from client.transport import KafkaTransport
+
+    session = session or new_session()
+    while True:
+        with (
+            beside(game) if beside is not None else contextlib.nullcontext(),
+            KafkaTransport(settings, [game]) as transport,
+        ):
+            view = asyncio.run(play(transport, game, player, token=token, session=session))
+        if view.next_game is None:
+            return view
+        if player is not None and token is not None:
+            token = rematch_token(settings, view.next_game, player)
+            if token is None:
+                return view
+        game = view.next_game
+
+
+def rematch_token(settings: "Settings", game: int, player: str) -> str | None:
+    """The join token of `player` in rematch `game`, when this machine holds the server's secret."""
+    from cli.tokens import issue_tokens
+
+    tokens = issue_tokens(settings, game)
+    return None if tokens is None else tokens[player]
+
+
+def say_how_it_ended(view: "View") -> None:
+    """One line after the screen is gone: the result, or how to join a rematch by hand."""
+    from client.view import winner_words
+
+    state = view.state
+    if view.next_game is not None:  # a closed game's rematch, and no secret here to issue its token
+        typer.echo(
+            f"The rematch is game {view.next_game}, a closed game: ask for {view.player}'s token "
+            f"(moba games new --id {view.next_game}), then "
+            f"moba client --game {view.next_game} --player {view.player} --token <token>"
+        )
+    elif state is not None and state.status != "running":
+        typer.echo(f"Game {state.game_id} is over: {winner_words(state)}.")

@@ -26,15 +26,16 @@ def demo(
     rate: Annotated[float, typer.Option(help="Intents per second of all bots.", min=0.1)] = 3.0,
     port: Annotated[int, typer.Option(help="Broker port (default 9092, or any free one).")] = 0,
 ) -> None:
-    """Start a broker, the topics, the dataflow, the API and nine bots, then the client for PLAYER."""
-    import asyncio
+    """Start a broker, the topics, the dataflow, the API and nine bots, then the client for PLAYER.
 
+    After GAME OVER, `n` plays the rematch: the bots move to it with you.
+    """
+    from functools import partial
+
+    from cli.client import run_client, say_how_it_ended
     from cli.logs import to_file
     from cli.stack import Stack, StackError
     from cli.tokens import issue_tokens
-    from client.app import play
-    from client.transport import KafkaTransport
-    from client.view import winner_words
     from infra.broker import free_port, port_in_use
     from infra.settings import Settings
 
@@ -66,20 +67,19 @@ def demo(
             else:
                 typer.echo(f"game {game} is closed: you and the bots play with join tokens")
             typer.echo(f"bots: the nine others at {rate} intents/s; the client starts now")
-            with bots(settings, game, player, rate), KafkaTransport(settings, [game]) as transport:
-                token = None if tokens is None else tokens[player]
-                view = asyncio.run(play(transport, game, player, token=token))
+            token = None if tokens is None else tokens[player]
+            beside = partial(bots, settings, human=player, rate=rate)
+            view = run_client(settings, game, player, token, beside=beside)
             typer.echo("stopping the bots, the API, the dataflow and the broker ...")
     except StackError as err:
         typer.echo(f"cannot run the demo: {err}", err=True)
         raise typer.Exit(1) from None
-    if view.state is not None and view.state.status == "finished":
-        typer.echo(f"Game {game}: {winner_words(view.state)}.")
+    say_how_it_ended(view)
     typer.echo("bye")
 
 
 @contextlib.contextmanager
-def bots(settings: "Settings", game: int, human: str, rate: float) -> Iterator[threading.Thread]:
+def bots(settings: "Settings", game: int, *, human: str, rate: float) -> Iterator[threading.Thread]:
     """The nine other players as bots on a thread of this process; stopped and joined on exit."""
     from cli.tokens import tokens_for
     from client.bots import run_bots

@@ -10,6 +10,7 @@ but `loop.call_soon_threadsafe`. prompt_toolkit redraws from the current `View`.
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 import threading
 import time
@@ -34,11 +35,14 @@ from client.view import (
     idle_reason,
     linked,
     noted,
+    seat_of_another,
     sent,
     status_lines,
     undelivered,
+    wants_rematch,
 )
-from domain.models import Action, GameState, Join
+from domain.models import Action, GameState, Join, Leave
+from domain.seats import holder_of
 
 log = logging.getLogger("moba.client")
 
@@ -62,11 +66,18 @@ STYLE = Style.from_dict(
 JOIN_RETRY_S = 3.0  # re-send `join` this often until the first state arrives
 
 
-class Session:
+class Cell:
     """The client's one mutable cell: the current `View`, changed only on the loop's thread."""
 
-    def __init__(self, game_id: int, player: str | None, token: str | None = None) -> None:
-        self.view = View(game_id=game_id, player=player)
+    def __init__(
+        self,
+        game_id: int,
+        player: str | None,
+        token: str | None = None,
+        session: str | None = None,
+    ) -> None:
+        self.session = session or new_session()
+        self.view = View(game_id=game_id, player=player, holder=holder_of(self.session))
         self.token = token
         self._prefix = f"{player or 'watch'}-{uuid.uuid4().hex[:8]}"
         self._count = 0
@@ -79,21 +90,47 @@ class Session:
     def join(self) -> Join:
         v = self.view
         assert v.player is not None, "a spectator sends nothing"
-        return Join(
-            game_id=v.game_id, player=v.player, action_id=self.next_action_id(), token=self.token
-        )
+        return Join(**self._seat(v.player), action_id=self.next_action_id())
+
+    def leave(self) -> Leave | None:
+        """The `leave` that frees our seat on the way out, or None when there is none to free.
+
+        A finished game keeps its seats as they were (its rematch's players), and a seat
+        the state shows held by another session is not ours to free.
+        """
+        v = self.view
+        if v.player is None or seat_of_another(v):
+            return None
+        if v.state is not None and v.state.status != "running":
+            return None
+        return Leave(**self._seat(v.player), action_id=self.next_action_id())
+
+    def _seat(self, player: str) -> dict[str, object]:
+        v = self.view
+        return {
+            "game_id": v.game_id,
+            "player": player,
+            "token": self.token,
+            "session": self.session,
+        }
+
+
+def new_session() -> str:
+    """A session key: one per run of the client, sent with every action (docs/domain.md)."""
+    return secrets.token_hex(16)
 
 
 def build_app(
-    session: Session,
+    cell: Cell,
     on_key: Callable[[str], None],
+    on_rematch: Callable[[], None] = lambda: None,
     *,
     input: Input | None = None,
     output: Output | None = None,
 ) -> Application[None]:
     """The layout (board over status) and the key bindings; `on_key` gets each action key's name."""
-    board = Window(FormattedTextControl(lambda: board_fragments(session.view)), height=12)
-    status = Window(FormattedTextControl(lambda: _lines(status_lines(session.view))))
+    board = Window(FormattedTextControl(lambda: board_fragments(cell.view)), height=12)
+    status = Window(FormattedTextControl(lambda: _lines(status_lines(cell.view))))
     bindings = KeyBindings()
 
     for key in keymap.action_keys():
@@ -109,6 +146,11 @@ def build_app(
 
     for key in keymap.QUIT_KEYS:
         bindings.add(key)(_quit)
+
+    @bindings.add(keymap.REMATCH_KEY)
+    def _rematch(event: KeyPressEvent) -> None:
+        """After GAME OVER: go to the rematch the finished state names."""
+        on_rematch()
 
     return Application(
         layout=Layout(HSplit([board, Window(height=1, char="-"), status])),
@@ -126,46 +168,56 @@ async def play(
     player: str | None,
     *,
     token: str | None = None,
+    session: str | None = None,
     input: Input | None = None,
     output: Output | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> View:
-    """Run the client until the player quits; returns the last `View` (handy in tests).
+    """Run the client until the player quits or picks the rematch (`next_game` of the `View`).
 
-    With `player` None it watches: it shows the game's states and sends nothing at all.
+    Every action carries `session` (a new one when None: keep it for the rematch). With
+    `player` None it watches: it shows the game's states and sends nothing at all. On
+    `q` a player who may hold a seat of a running game leaves it.
     """
     loop = asyncio.get_running_loop()
-    session = Session(game_id, player, token)
+    cell = Cell(game_id, player, token, session)
     outbox: asyncio.Queue[Action] = asyncio.Queue()
     inbox: asyncio.Queue[Event] = asyncio.Queue()
 
     def press(key: str) -> None:
-        why = idle_reason(session.view)
+        why = idle_reason(cell.view)
         if why is not None:
-            session.view = noted(session.view, why)
+            cell.view = noted(cell.view, why)
             app.invalidate()
             return
         assert player is not None  # idle_reason stops a spectator's keys
-        action = keymap.intent(key, game_id, player, session.next_action_id(), token)
+        action = keymap.intent(key, game_id, player, cell.next_action_id(), token, cell.session)
         if action is not None:
             outbox.put_nowait(action)
+
+    def rematch() -> None:
+        cell.view = wants_rematch(cell.view)
+        if cell.view.next_game is not None:
+            app.exit()
+        else:
+            app.invalidate()
 
     def deliver(event: Event) -> None:  # runs on the consumer thread
         with contextlib.suppress(RuntimeError):  # the loop closed while we were shutting down
             loop.call_soon_threadsafe(inbox.put_nowait, event)
 
-    app = build_app(session, press, input=input, output=output)
+    app = build_app(cell, press, rematch, input=input, output=output)
     stop = threading.Event()
     consumer = threading.Thread(
         target=_guarded(transport.receive), args=(stop, deliver), name="moba-consumer", daemon=True
     )
     consumer.start()
     tasks = [
-        asyncio.create_task(_produce(session, transport, outbox, clock)),
-        asyncio.create_task(_apply(session, inbox, app, clock)),
+        asyncio.create_task(_produce(cell, transport, outbox, clock)),
+        asyncio.create_task(_apply(cell, inbox, app, clock)),
     ]
     if player is not None:
-        tasks.append(asyncio.create_task(_join_until_seen(session, outbox)))
+        tasks.append(asyncio.create_task(_join_until_seen(cell, outbox)))
     loop.set_exception_handler(_log_loop_error)
     signals = _quit_on_signals(loop, app)
     try:
@@ -177,12 +229,16 @@ async def play(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        leave = cell.leave() if cell.view.next_game is None else None
+        if leave is not None:
+            with contextlib.suppress(TransportError):  # the seat then idles out on the server
+                await asyncio.to_thread(transport.send, leave)
         await asyncio.to_thread(consumer.join, 3.0)
-    return session.view
+    return cell.view
 
 
 async def _produce(
-    session: Session,
+    cell: Cell,
     transport: Transport,
     outbox: "asyncio.Queue[Action]",
     clock: Callable[[], float],
@@ -190,17 +246,17 @@ async def _produce(
     """Producer task: stamp each intent's send time and hand it to Kafka in a worker thread."""
     while True:
         action = await outbox.get()
-        session.view = sent(session.view, action.action_id, clock())
+        cell.view = sent(cell.view, action.action_id, clock())
         try:
             await asyncio.to_thread(transport.send, action)
         except TransportError as err:
-            session.view = undelivered(session.view, Undelivered(action.action_id, str(err)))
+            cell.view = undelivered(cell.view, Undelivered(action.action_id, str(err)))
         except Exception:
             log.exception("producer task")
 
 
 async def _apply(
-    session: Session,
+    cell: Cell,
     inbox: "asyncio.Queue[Event]",
     app: Application[None],
     clock: Callable[[], float],
@@ -213,23 +269,23 @@ async def _apply(
         now = clock()
         for event in batch:
             try:
-                session.view = _absorb_event(session.view, event, now)
+                cell.view = _absorb_event(cell.view, event, now)
             except Exception:
                 log.exception("state task")
         app.invalidate()
 
 
-async def _join_until_seen(session: Session, outbox: "asyncio.Queue[Action]") -> None:
+async def _join_until_seen(cell: Cell, outbox: "asyncio.Queue[Action]") -> None:
     """Send `join` at once, every few seconds until a state shows, and after a reconnection."""
-    outbox.put_nowait(session.join())
+    outbox.put_nowait(cell.join())
     loop_time = asyncio.get_running_loop().time
     joined_at, had_link, lost = loop_time(), False, False
     while True:
         await asyncio.sleep(0.1)  # a ticker, like Go's time.Tick: nothing waits on a result here
-        up = session.view.link.up
-        waiting = session.view.state is None and loop_time() - joined_at >= JOIN_RETRY_S
+        up = cell.view.link.up
+        waiting = cell.view.state is None and loop_time() - joined_at >= JOIN_RETRY_S
         if (up and lost) or (up and waiting):
-            outbox.put_nowait(session.join())
+            outbox.put_nowait(cell.join())
             joined_at, lost = loop_time(), False
         lost = lost or (had_link and not up)
         had_link = had_link or up

@@ -8,6 +8,7 @@ They double as a load generator (many games, high rates) and report what they sa
 import logging
 import queue
 import random
+import secrets
 import statistics
 import threading
 import time
@@ -87,6 +88,7 @@ def run_bots(
     )
     consumer.start()
     rngs = {seat: random.Random(f"{seed}/{seat[0]}/{seat[1]}") for seat in seats}
+    sessions = {seat: secrets.token_hex(16) for seat in seats}  # each bot holds its seat
     states: dict[int, GameState] = {}
     sent_at: dict[str, float] = {}
     tally = Tally()
@@ -113,7 +115,11 @@ def run_bots(
                 action_id = f"bot-{prefix}-join-{g}-{tally.sent}"
                 send(
                     Join(
-                        game_id=g, player=player, action_id=action_id, token=tokens.get((g, player))
+                        game_id=g,
+                        player=player,
+                        action_id=action_id,
+                        token=tokens.get((g, player)),
+                        session=sessions[(g, player)],
                     )
                 )
 
@@ -140,6 +146,7 @@ def run_bots(
                             player=player,
                             action_id=f"bot-{prefix}-{turn}",
                             token=tokens.get((game_id, player)),
+                            session=sessions[(game_id, player)],
                             direction=direction,
                         )
                     )

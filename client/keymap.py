@@ -6,6 +6,7 @@ from domain.models import Action, Move, Throw
 MOVE_KEYS: dict[str, Direction] = {"up": "up", "down": "down", "left": "left", "right": "right"}
 THROW_KEYS: dict[str, Direction] = {"w": "up", "a": "left", "s": "down", "d": "right"}
 QUIT_KEYS = ("q", "c-c")
+REMATCH_KEY = "n"  # after GAME OVER: the rematch the finished state names
 
 
 def action_keys() -> list[str]:
@@ -14,23 +15,17 @@ def action_keys() -> list[str]:
 
 
 def intent(
-    key: str, game_id: int, player: str, action_id: str, token: str | None = None
+    key: str,
+    game_id: int,
+    player: str,
+    action_id: str,
+    token: str | None = None,
+    session: str | None = None,
 ) -> Action | None:
     """The intent `key` stands for, or None if it stands for none."""
+    seat = {"game_id": game_id, "player": player, "token": token, "session": session}
     if key in MOVE_KEYS:
-        return Move(
-            game_id=game_id,
-            player=player,
-            action_id=action_id,
-            token=token,
-            direction=MOVE_KEYS[key],
-        )
+        return Move(**seat, action_id=action_id, direction=MOVE_KEYS[key])
     if key.lower() in THROW_KEYS:
-        return Throw(
-            game_id=game_id,
-            player=player,
-            action_id=action_id,
-            token=token,
-            direction=THROW_KEYS[key.lower()],
-        )
+        return Throw(**seat, action_id=action_id, direction=THROW_KEYS[key.lower()])
     return None

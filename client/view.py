@@ -28,6 +28,8 @@ class View:
     latency_ms: float | None = None
     note: str | None = None
     pending: Mapping[str, float] = field(default_factory=dict)
+    holder: str | None = None  # how states name our session's seat (domain.seats.holder_of)
+    next_game: int | None = None  # the rematch the player chose with `n`
 
 
 def absorb(view: View, state: GameState, now: float) -> View:
@@ -89,18 +91,47 @@ def idle_reason(view: View) -> str | None:
     state = view.state
     if state is None:
         return None
-    if state.status == "finished":
-        return f"the game is over ({winner_words(state)}): press q to quit"
+    if state.status != "running":
+        return f"the game is over ({winner_words(state)}): {_after_words(state)}"
     me = state.players.get(view.player)
     if me is None:
         return f"there is no player {view.player} in game {view.game_id}"
+    if seat_of_another(view):
+        return f"seat {view.player} is taken by another player: press q and pick another seat"
     if not me.alive:
         return "you are eliminated: watch the others or press q to quit"
     return None
 
 
+def seat_of_another(view: View) -> bool:
+    """Whether the state says another session holds our player's seat."""
+    if view.state is None or view.player is None:
+        return False
+    seat = view.state.seats.get(view.player)
+    return seat is not None and seat.holder != view.holder
+
+
+def rematch_of(view: View) -> int | None:
+    """The game the players of this finished game play next, once its state names one."""
+    state = view.state
+    return state.rematch if state is not None and state.status == "finished" else None
+
+
+def wants_rematch(view: View) -> View:
+    """`view` after `n`: leave for the rematch, or a note saying why there is none."""
+    rematch = rematch_of(view)
+    if rematch is not None:
+        return replace(view, next_game=rematch)
+    state = view.state
+    if state is None or state.status == "running":
+        return noted(view, "n plays the rematch once this game is over")
+    return noted(view, "this game has no rematch: it was abandoned")
+
+
 def winner_words(state: GameState) -> str:
-    """`team A wins`, `draw`, or `no winner yet`."""
+    """`team A wins`, `draw`, `abandoned`, or `no winner yet`."""
+    if state.status == "abandoned":
+        return "abandoned: nobody played for a while"
     if state.winner is None:
         return "no winner yet"
     return "draw" if state.winner == "draw" else f"team {state.winner} wins"
@@ -122,8 +153,13 @@ def status_lines(view: View) -> Fragments:
                 f"   Team B: {state.live_players('B')} alive   (version {state.version})",
             )
         )
-        if state.status == "finished":
+        if state.status != "running":
             lines.append(("class:status.over", f"GAME OVER: {winner_words(state)}"))
+            lines.append(("class:status.over", _after_words(state, view.player is None)))
+        elif seat_of_another(view):
+            lines.append(
+                ("class:status.rejected", f"Seat {view.player} is taken by another player")
+            )
         elif me is not None and not me.alive:
             lines.append(("class:status.over", "You are eliminated"))
     if view.last_words is not None:
@@ -141,7 +177,17 @@ def status_lines(view: View) -> Fragments:
     return lines
 
 
+def _after_words(state: GameState, watching: bool = False) -> str:
+    """What the keys do once a game is over."""
+    if state.rematch is None:
+        return "press q to quit"
+    verb = "watch" if watching else "play"
+    return f"press n to {verb} the rematch (game {state.rematch}) with the same teams, q to quit"
+
+
 def _help(view: View) -> str:
+    if rematch_of(view) is not None:
+        return "n rematch   q quits"
     if view.player is None:
         return f"watching game {view.game_id}: you send nothing   q quits"
     return "arrows move   w/a/s/d throw up/left/down/right   q quits"
@@ -154,8 +200,13 @@ def board_fragments(view: View) -> Fragments:
         who = "watching" if view.player is None else f"Player {view.player}"
         return [("class:header", f"*** Game {view.game_id}, {who} ***\n")]
     teams = {cell_label(n, p.grenades): p.team for n, p in state.players.items() if p.alive}
-    me = state.players.get(view.player) if view.player is not None else None
-    mine = cell_label(view.player, me.grenades) if me is not None and me.alive else None
+    player = view.player
+    me = state.players.get(player) if player is not None else None
+    mine = (
+        cell_label(player, me.grenades)
+        if player is not None and me is not None and me.alive
+        else None
+    )
     title = header(state, view.player)
     if view.player is None:
         title = f"*** Game {state.game_id}, watching ***"

@@ -12,13 +12,15 @@ from client.bots import run_bots
 from client.transport import KafkaTransport
 from dataflows.launch import REPO_ROOT
 from domain.board import PLAYERS
-from domain.models import Action
+from domain.models import Action, GameState
 from domain.rules import fold
 from domain.wire import decode_action, decode_state
 from infra.settings import Settings
 from tests.kafka_helpers import read_topic
 from tests.programs import MOBA
 from tests.terminal import Terminal
+
+TICK_KEY = b"tick"  # clock records on `actions`: no game's action
 
 
 def test_games_and_players_are_parsed_from_ranges_and_lists() -> None:
@@ -40,16 +42,25 @@ def test_bots_play_a_game_to_its_end_and_every_intent_is_answered(
     assert tally.finished == {3}
     assert tally.answered == tally.sent and tally.undelivered == 0
     assert len(tally.latencies_ms) == tally.answered
-    actions: list[Action] = [
-        decode_action(m.value)
-        for m in read_topic(settings, settings.actions_topic, lambda ms: len(ms) >= tally.sent)
-    ]
+    messages = read_topic(
+        settings,
+        settings.actions_topic,
+        lambda ms: sum(m.key != TICK_KEY for m in ms) >= tally.sent,
+    )
+    actions: list[Action] = [decode_action(m.value) for m in messages if m.key != TICK_KEY]
     states = [
         decode_state(m.value)
         for m in read_topic(settings, settings.games_topic, lambda ms: len(ms) >= len(actions))
     ]
-    assert states[-1] == fold(3, actions)
+    assert untimed(states[-1]) == untimed(fold(3, actions))
     assert states[-1].status == "finished"
+    assert len(states[-1].seats) == len(PLAYERS)  # each bot held its seat with its session
+
+
+def untimed(state: GameState) -> GameState:
+    """`state` with its seats' log times zeroed: the fold plays no time, the server does."""
+    seats = {p: seat.model_copy(update={"last": 0}) for p, seat in state.seats.items()}
+    return state.model_copy(update={"seats": seats})
 
 
 @pytest.mark.slow

@@ -11,8 +11,8 @@ from prompt_toolkit.output import DummyOutput
 from client.app import play
 from client.transport import Deliver
 from client.view import View
-from domain.models import Action, GameState, Player
-from domain.rules import new_game
+from domain.models import Action, GameState, Join, Player
+from domain.rules import new_game, next_state
 from tests.fakes import FakeServer
 
 UP, DOWN, RIGHT, LEFT = "\x1b[A", "\x1b[B", "\x1b[C", "\x1b[D"
@@ -55,7 +55,7 @@ def test_arrows_move_and_wasd_throw() -> None:
     keys = [DOWN, RIGHT, LEFT, UP, "w", "a", "s", "D"]
     steps = [(key, i + 1) for i, key in enumerate(keys)] + [("", len(keys) + 1)]
     play_keys(server, steps)
-    assert server.intents()[1:] == [
+    assert server.intents()[1:-1] == [
         ("move", "down"),
         ("move", "right"),
         ("move", "left"),
@@ -101,10 +101,10 @@ def eliminated(state: GameState, name: str) -> GameState:
     return state.model_copy(update={"players": players})
 
 
-def test_an_eliminated_player_is_told_why_and_nothing_is_sent() -> None:
+def test_an_eliminated_player_is_told_why_and_its_keys_send_nothing() -> None:
     server = FakeServer(eliminated(new_game(2), "A2"))
     view = play_keys(server, [(UP, 1), ("w", 1)])
-    assert server.intents() == [("join", None)]
+    assert server.intents() == [("join", None), ("leave", None)]  # the leave is q's
     assert view.note is not None and "eliminated" in view.note
 
 
@@ -137,3 +137,45 @@ def test_a_spectator_sees_the_game_and_sends_nothing_whatever_it_presses() -> No
     assert server.sent == []
     assert view.state is not None and view.state.game_id == 4
     assert view.note == "you are watching game 4: press q to quit"
+
+
+def test_every_action_of_a_run_carries_one_session_and_q_leaves_the_seat() -> None:
+    server = FakeServer(new_game(2))
+    view = play_keys(server, [(DOWN, 1), ("", 2)])
+    assert [a.type for a in server.sent] == ["join", "move", "leave"]
+    sessions = {a.session for a in server.sent}
+    assert len(sessions) == 1 and None not in sessions
+    assert view.state is not None and view.state.seats.get("A2") is not None  # the join's claim
+
+
+def test_a_seat_another_session_holds_is_shown_taken_and_keys_send_nothing() -> None:
+    taken = next_state(new_game(2), Join(game_id=2, player="A2", session="someone-else"))
+    server = FakeServer(taken)
+    view = play_keys(server, [(UP, 1)])
+    assert [a.type for a in server.sent] == ["join"]  # no move, and no leave of another's seat
+    assert view.state is not None and view.state.last is not None
+    assert view.state.last.reason == "seat_taken"
+    assert view.note == "seat A2 is taken by another player: press q and pick another seat"
+
+
+def test_n_after_game_over_picks_the_rematch_and_sends_no_leave() -> None:
+    over = new_game(2).model_copy(update={"status": "finished", "winner": "A", "rematch": 77})
+    server = FakeServer(over)
+
+    async def scenario() -> View:
+        with create_pipe_input() as keys:
+            game = asyncio.create_task(play(server, 2, "A2", input=keys, output=DummyOutput()))
+            await until(lambda: server.sent)
+            keys.send_text("n")
+            return await asyncio.wait_for(game, 5)
+
+    view = asyncio.run(scenario())
+    assert view.next_game == 77
+    assert [a.type for a in server.sent] == ["join"]
+
+
+def test_n_in_a_running_game_only_says_when_it_will_work() -> None:
+    server = FakeServer(new_game(2))
+    view = play_keys(server, [("n", 1)])
+    assert view.next_game is None
+    assert view.note == "n plays the rematch once this game is over"
