@@ -2,7 +2,8 @@
 
 `GameStore` opens every recovery partition read-only and answers per-game lookups
 with one indexed query per partition, so it stays fast with many games and safe
-while the dataflow keeps writing.
+while the dataflow keeps writing. A game the dataflow has evicted (ended, then
+forgotten) is answered from the archive of final states (infra/archive.py).
 """
 
 import sqlite3
@@ -17,7 +18,8 @@ from types import TracebackType
 from pydantic import ValidationError
 
 from domain.models import GameState
-from domain.wire import decode_state
+from domain.snapshots import RETIRED, state_of_snapshot
+from infra.archive import final_snapshot, final_snapshots, open_for_reading
 from infra.recovery import (
     FLOW_ID,
     Execution,
@@ -50,7 +52,8 @@ class GameSnapshot:
     state: GameState
     epoch: int  # the Bytewax epoch at whose end the snapshot was taken
     resume_epoch: int  # the epoch recovery would resume from when this was read
-    written_at: datetime  # when Bytewax wrote the row (UTC, whole seconds)
+    written_at: datetime  # when Bytewax wrote the row (UTC, whole seconds), or the game ended
+    archived: bool = False  # evicted from the dataflow: its final state, from the archive
 
     def age_s(self, now: datetime | None = None) -> float:
         """Seconds since the snapshot was written (never negative; 1 s resolution)."""
@@ -90,8 +93,10 @@ ORDER BY 1
 class GameStore:
     """Read-only view of the recovery directory; use as a context manager, share across threads."""
 
-    def __init__(self, recovery_dir: Path) -> None:
+    def __init__(self, recovery_dir: Path, archive_path: Path | None = None) -> None:
         self.recovery_dir = recovery_dir
+        # beside the recovery directory, as `Settings.archive_path` puts it
+        self.archive_path = archive_path or recovery_dir.parent / "archive.sqlite3"
         self._conns: list[sqlite3.Connection] = []
         self._files: list[tuple[Path, int]] = []  # (path, inode) of each opened partition
         self._step: str | None = None
@@ -152,22 +157,64 @@ class GameStore:
                 ).fetchone()
                 if row is not None and (best is None or row[0] > best[0]):
                     best = row
-        if best is None or best[1] is None:  # never snapshotted, or its state was discarded
-            raise UnknownGame(game_id)
-        return self._snapshot(best[0], best[1], best[2], resume)
+        archived = self._archived(game_id, resume)
+        if best is None or best[1] is None or snapshot_bytes(best[1]) == RETIRED:
+            if archived is not None:
+                return archived
+            raise UnknownGame(game_id)  # never snapshotted, or its state was discarded
+        live = self._snapshot(best[0], best[1], best[2], resume)
+        # after a crash the dataflow may hold an older state of a game it had archived
+        return archived if archived and archived.state.version > live.state.version else live
 
-    def games(self, after: int = -1, limit: int | None = None) -> list[GameSnapshot]:
-        """Snapshots of the games with ids > `after`, by id, at most `limit` of them."""
+    def games(
+        self, after: int = -1, limit: int | None = None, archived: bool = False
+    ) -> list[GameSnapshot]:
+        """Snapshots of the games with ids > `after`, by id, at most `limit` of them.
+
+        The games the dataflow holds (running, or ended and not yet evicted); with
+        `archived`, the evicted ones from the archive too.
+        """
         found: list[tuple[int, int, bytes, str]] = []
         with self._reading() as (parts, resume):
             step = self._game_step()
-            if step is None:
-                return []
-            for part in parts:
-                found += _page(part, step, after, limit)
+            for part in parts if step is not None else []:
+                found += _page(part, step, after, limit)  # type: ignore[arg-type]
         found.sort()
         chosen = found if limit is None else found[:limit]
-        return [self._snapshot(epoch, blob, at, resume) for _, epoch, blob, at in chosen]
+        live = [self._snapshot(epoch, blob, at, resume) for _, epoch, blob, at in chosen]
+        if not archived:
+            return live
+        merged = {snap.state.game_id: snap for snap in self._archive_page(after, limit, resume)}
+        for snap in live:
+            old = merged.get(snap.state.game_id)
+            if old is None or snap.state.version >= old.state.version:
+                merged[snap.state.game_id] = snap
+        ordered = [merged[g] for g in sorted(merged)]
+        return ordered if limit is None else ordered[:limit]
+
+    def _archived(self, game_id: int, resume: int) -> GameSnapshot | None:
+        conn = open_for_reading(self.archive_path)
+        if conn is None:
+            return None
+        try:
+            blob = final_snapshot(conn, game_id)
+        except sqlite3.Error:
+            return None
+        finally:
+            conn.close()
+        return None if blob is None else _archived_snapshot(blob, resume)
+
+    def _archive_page(self, after: int, limit: int | None, resume: int) -> list[GameSnapshot]:
+        conn = open_for_reading(self.archive_path)
+        if conn is None:
+            return []
+        try:
+            rows = final_snapshots(conn, after, limit)
+        except sqlite3.Error:
+            return []
+        finally:
+            conn.close()
+        return [_archived_snapshot(blob, resume) for _, blob in rows]
 
     def check(self) -> int:
         """The epoch recovery would resume from right now; NotARecoveryStore if not the game's."""
@@ -219,7 +266,9 @@ class GameStore:
         for step in steps:
             for conn in self._conns:
                 row = conn.execute(_ANY_SNAPSHOT_OF_STEP, (step,)).fetchone()
-                if row is not None and _as_state(row[0]) is not None:
+                if row is not None and (
+                    snapshot_bytes(row[0]) == RETIRED or _as_state(row[0]) is not None
+                ):
                     return step
         if steps and not any(is_own_step(step) for step in steps):
             raise NotARecoveryStore(
@@ -244,7 +293,7 @@ def _page(
     while limit is None or len(found) < limit:
         wanted = -1 if limit is None else limit - len(found)
         rows = part.conn.execute(_PAGE_OF_GAMES, (step, part.bound, after, wanted)).fetchall()
-        found += [row for row in rows if row[2] is not None]
+        found += [row for row in rows if row[2] is not None and snapshot_bytes(row[2]) != RETIRED]
         if limit is None or len(rows) < wanted:
             break
         after = rows[-1][0]
@@ -253,9 +302,17 @@ def _page(
 
 def _as_state(blob: bytes) -> GameState | None:
     raw = snapshot_bytes(blob)
-    if raw is None:
+    if not raw:  # not bytes, or an evicted game's
         return None
     try:
-        return decode_state(raw)
+        return state_of_snapshot(raw)
     except ValidationError:
         return None
+
+
+def _archived_snapshot(blob: bytes, resume: int) -> GameSnapshot:
+    """An archived final snapshot as a `GameSnapshot` written when the game ended (log time)."""
+    ended = blob.rpartition(b" ")[2]
+    at = datetime.fromtimestamp(int(ended) / 1000 if ended.isdigit() else 0, UTC)
+    state = state_of_snapshot(blob)
+    return GameSnapshot(state=state, epoch=0, resume_epoch=resume, written_at=at, archived=True)

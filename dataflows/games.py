@@ -36,16 +36,20 @@ from dataflows.records import (
     TRUNCATED_HEADER,
     DeadLetter,
     Decoded,
+    Final,
     Inbound,
     Outbound,
 )
-from domain.auth import next_authentic_game
+from dataflows.roster import RosterLogic
 from domain.game import Game, make
-from domain.rules import start
-from domain.wire import StateEncoder, decode_state
-from infra.intake import NotAdmitted, admitted_action
+from domain.lifecycle import next_record, started
+from domain.models import Tick
+from domain.snapshots import RETIRED, game_of_snapshot, snapshot_of
+from domain.timeouts import Limits, is_evictable
+from domain.wire import StateEncoder
+from infra.intake import NotAdmitted, admitted_record
 from infra.kafka import game_key, partition_for
-from infra.recovery import FLOW_ID, INPUT_STEP, STATE_STEP, prepare_recovery_dir
+from infra.recovery import FLOW_ID, INPUT_STEP, ROSTER_STEP, STATE_STEP, prepare_recovery_dir
 from infra.settings import Settings
 
 # A dead letter's key and value are kept whole up to this size: far beyond any real
@@ -57,14 +61,14 @@ MAX_DEAD_LETTER_BYTES = 256 * 1024
 def decode(
     msg: Inbound | DeadLetter, max_bytes: int, partitions: int
 ) -> tuple[str, Decoded | DeadLetter]:
-    """The action in `msg` keyed by its game, or a dead letter saying why there is none."""
+    """The action or clock record in `msg` keyed by its partition, or a dead letter saying why there is none."""
     if isinstance(msg, DeadLetter):
         return f"dlq-{msg.partition}", msg
     try:
-        action = admitted_action(msg.value, msg.partition, max_bytes, partitions)
+        record = admitted_record(msg.value, msg.partition, max_bytes, partitions)
     except NotAdmitted as err:
         return f"dlq-{msg.partition}", DeadLetter(msg, err.reason, err.detail)
-    return str(action.game_id), make(Decoded, (action, msg))
+    return f"partition-{msg.partition}", make(Decoded, (record, msg))
 
 
 def is_decoded(key_item: tuple[str, Decoded | DeadLetter]) -> bool:
@@ -73,33 +77,44 @@ def is_decoded(key_item: tuple[str, Decoded | DeadLetter]) -> bool:
 
 @dataclass(frozen=True)
 class Routes:
-    """Where the game step writes, and the secret it checks tokens with (kept out of reprs)."""
+    """Where the game step writes, its timeouts, and the secret it checks tokens with (kept out of reprs)."""
 
     games_topic: str
     dlq_topic: str
     partitions: int
     secret: bytes | None = field(default=None, repr=False)
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def of(cls, settings: Settings) -> "Routes":
         return cls(
-            settings.games_topic, settings.dlq_topic, settings.partitions, settings.secret_key
+            settings.games_topic,
+            settings.dlq_topic,
+            settings.partitions,
+            settings.secret_key,
+            settings.limits,
         )
 
 
-class GameLogic(StatefulBatchLogic[Decoded, Outbound, bytes]):
+class GameLogic(StatefulBatchLogic[Decoded, Outbound | Final, bytes]):
     """One game's authoritative state, kept as a `Game`; emits each new state as a `games` record.
 
     Encoding happens here, once per state, with an encoder that remembers what the
-    game's states share; snapshots are the same wire JSON. Never raises: an exception in
-    a stateful step would crash-loop the flow on the same action, so a failure of the
-    rules dead-letters the action and keeps the state.
+    game's states share; snapshots are the same wire JSON and the game's clock
+    (`snapshot_of`). Once the game has ended and `evict_ms` of log time passed, it emits
+    its final state for the archive and keeps nothing but the fact that it is over
+    (an action for it then is dead-lettered `retired`): memory is bounded by live games.
+    Never raises: an exception in a stateful step would crash-loop the flow on the same
+    action, so a failure of the rules dead-letters the action and keeps the state.
     """
 
-    def __init__(self, game: Game | None, routes: Routes) -> None:
+    __slots__ = ("_encoder", "_game", "_key", "_partition", "_retired", "_routes")
+
+    def __init__(self, game: Game | None, routes: Routes, retired: bool = False) -> None:
         self._game = game
         self._routes = routes
-        self._encoder = StateEncoder()
+        self._retired = retired
+        self._encoder: StateEncoder | None = None if retired else StateEncoder()
         # where every state of this game goes: set with its first state, never changed
         self._partition = 0
         self._key = b""
@@ -108,37 +123,61 @@ class GameLogic(StatefulBatchLogic[Decoded, Outbound, bytes]):
 
     @classmethod
     def builder(cls, routes: Routes, resume: bytes | None) -> "GameLogic":
-        return cls(None if resume is None else Game.of(decode_state(resume)), routes)
+        if resume == RETIRED:
+            return cls(None, routes, retired=True)
+        return cls(None if resume is None else game_of_snapshot(resume), routes)
 
-    def on_batch(self, values: list[Decoded]) -> tuple[list[Outbound], bool]:
-        """Each action applied in order: its new state's record (or its dead letter's)."""
-        records = [self._apply(decoded) for decoded in values]
-        return records, self._game is None  # nothing to keep if the game never started
+    def on_batch(self, values: list[Decoded]) -> tuple[list[Outbound | Final], bool]:
+        """Each record applied in order: the new states' records (or dead letters), the final state."""
+        out: list[Outbound | Final] = []
+        for decoded in values:
+            self._apply(decoded, out)
+        # nothing to keep if the game never started (a clock record alone starts nothing)
+        return out, self._game is None and not self._retired
 
-    def _apply(self, decoded: Decoded) -> Outbound:
-        action, routes = decoded.action, self._routes
+    def _apply(self, decoded: Decoded, out: list[Outbound | Final]) -> None:
+        record, routes = decoded.action, self._routes
+        if self._retired:
+            if type(record) is not Tick:
+                letter = DeadLetter(decoded.source, "retired", "the game has ended and is archived")
+                out.append(dead_letter_record(letter, routes.dlq_topic, routes.partitions))
+            return
+        now = decoded.source.timestamp
         try:
-            game = self._game if self._game is not None else self._start(action.game_id)
-            # with a secret, an action without its own player's token is `bad_token`
-            nxt = next_authentic_game(game, action, routes.secret)
+            game = self._game
+            if game is None:
+                if type(record) is Tick:
+                    return
+                game = self._start(record.game_id, now)  # type: ignore[union-attr]
+            nxt = next_record(game, record, now, routes.limits, routes.secret)
         except Exception as err:
             letter = DeadLetter(decoded.source, "rules_error", f"{type(err).__name__}: {err}"[:300])
-            return dead_letter_record(letter, routes.dlq_topic, routes.partitions)
+            out.append(dead_letter_record(letter, routes.dlq_topic, routes.partitions))
+            return
         self._game = nxt
-        state = self._encoder.encode(nxt)
-        return make(Outbound, (routes.games_topic, self._partition, self._key, state, ()))
+        if nxt.version != game.version:
+            assert self._encoder is not None
+            state = self._encoder.encode(nxt)
+            out.append(make(Outbound, (routes.games_topic, self._partition, self._key, state, ())))
+        if nxt.clock.ended is not None and is_evictable(nxt, routes.limits):
+            assert self._encoder is not None
+            final = snapshot_of(self._encoder.encode(nxt), nxt.clock)
+            out.append(Final(nxt.arena.game_id, final))
+            self._game, self._encoder, self._retired = None, None, True
 
-    def _start(self, game_id: int) -> Game:
+    def _start(self, game_id: int, now: int) -> Game:
         self._address(game_id)
-        return start(game_id)
+        return started(game_id, now)
 
     def _address(self, game_id: int) -> None:
         self._partition = partition_for(game_id, self._routes.partitions)
         self._key = game_key(game_id)
 
     def snapshot(self) -> bytes:
-        assert self._game is not None
-        return self._encoder.encode(self._game)
+        if self._retired:
+            return RETIRED
+        assert self._game is not None and self._encoder is not None
+        return snapshot_of(self._encoder.encode(self._game), self._game.clock)
 
 
 @operator
@@ -192,15 +231,21 @@ def _bounded(data: bytes | None) -> bytes | None:
     return data if data is None else data[:MAX_DEAD_LETTER_BYTES]
 
 
+def is_final(key_item: tuple[str, Outbound | Final]) -> bool:
+    return type(key_item[1]) is Final
+
+
 def build_flow(
     source: Source[Inbound | DeadLetter],
     sink: Sink[tuple[str, Outbound]],
     settings: Settings,
+    archive: Sink[tuple[str, Final]] | None = None,
 ) -> Dataflow:
-    """The dataflow from `source` to `sink`; the Kafka edges or bytewax's testing ones.
+    """The dataflow from `source` to `sink` (and `archive`); the Kafka edges or bytewax's testing ones.
 
     With `settings.secret` every action needs its player's join token (else `bad_token`).
     Few steps, each a Python call per item at most: the flow's cost is per action.
+    Without an `archive`, the final states of evicted games are only on `games`.
     """
     P = settings.partitions
     flow = Dataflow(FLOW_ID)
@@ -209,21 +254,30 @@ def build_flow(
     decoded = op.map(
         "decode", inbound, partial(decode, max_bytes=settings.max_action_bytes, partitions=P)
     )
-    # (str(game_id), Decoded) | ("dlq-<partition>", DeadLetter)
+    # ("partition-<p>", Decoded) | ("dlq-<partition>", DeadLetter)
     valid = op.branch("valid", decoded, is_decoded)
-    states = game_state(STATE_STEP, valid.trues, partial(GameLogic.builder, Routes.of(settings)))
-    # (str(game_id), Outbound to games[g mod P], or to actions.dlq if the rules failed)
+    roster = op.stateful_batch(
+        ROSTER_STEP, valid.trues, partial(RosterLogic.builder, settings.limits)
+    )
+    routed: KeyedStream[Decoded] = op.key_rm("routed", roster)
+    # (str(game_id), Decoded): each action, and each clock record once per game of its partition
+    states = game_state(STATE_STEP, routed, partial(GameLogic.builder, Routes.of(settings)))
+    # (str(game_id), Outbound to games[g mod P] or actions.dlq | Final of an evicted game)
+    finals = op.branch("final", states, is_final)
+    if archive is not None:
+        op.output("archive_out", finals.trues, archive)
     dlq = op.map(
         "dlq_out", valid.falses, partial(dead_letter_out, topic=settings.dlq_topic, partitions=P)
     )
     # ("dlq-<partition>", Outbound to actions.dlq)
-    op.output("kafka_out", op.merge("outbound", states, dlq), sink)
+    op.output("kafka_out", op.merge("outbound", finals.falses, dlq), sink)
     return flow
 
 
 def kafka_flow(settings: Settings) -> Dataflow:
     """The flow on the real topics of `settings` (no connection until bytewax builds the parts)."""
     from dataflows import metrics
+    from dataflows.archive import ArchiveSink
     from dataflows.sink import RoutedSink
     from dataflows.source import ActionsSource
     from infra.kafka import consumer_config, producer_config
@@ -235,7 +289,7 @@ def kafka_flow(settings: Settings) -> Dataflow:
         settings.partitions,
         (settings.games_topic, settings.dlq_topic),
     )
-    return build_flow(source, sink, settings)
+    return build_flow(source, sink, settings, ArchiveSink(settings.archive_path))
 
 
 def __getattr__(name: str) -> Dataflow:

@@ -14,8 +14,8 @@ arrival: 2 us instead of pickling a pydantic model (about 20 us).
 
 from typing import NamedTuple
 
-from domain.models import Action
-from domain.wire import decode_action
+from domain.models import Action, Tick
+from domain.wire import decode_record
 
 # Header names of a dead letter on `actions.dlq` (the value is the original bytes, untouched).
 REASON_HEADER = "moba.reason"
@@ -25,19 +25,24 @@ TRUNCATED_HEADER = "moba.truncated"  # present only when a huge key or value was
 
 
 class Inbound(NamedTuple):
-    """One message read from `actions`: where it came from and its raw bytes."""
+    """One message read from `actions`: where it came from, its raw bytes, and its time.
+
+    `timestamp` is the record's Kafka timestamp in ms (the broker's LogAppendTime on
+    `actions`): the only time the rules ever see (docs/domain.md).
+    """
 
     topic: str
     partition: int
     offset: int
     key: bytes | None
     value: bytes | None
+    timestamp: int = 0
 
 
 class Decoded(NamedTuple):
-    """An action decoded from a message, with the message (for the dead-letter topic if it fails)."""
+    """An action or clock record decoded from a message, with the message (its time; its bytes for the DLQ)."""
 
-    action: Action
+    action: Action | Tick
     source: Inbound
 
     def __reduce__(self) -> tuple[object, tuple[Inbound]]:
@@ -47,7 +52,7 @@ class Decoded(NamedTuple):
 def _decoded_again(source: Inbound) -> Decoded:
     """The `Decoded` of a message that already decoded once (so it decodes the same way again)."""
     assert source.value is not None
-    return Decoded(decode_action(source.value, len(source.value)), source)
+    return Decoded(decode_record(source.value, len(source.value)), source)
 
 
 class DeadLetter(NamedTuple):
@@ -70,3 +75,10 @@ class Outbound(NamedTuple):
     key: bytes | None
     value: bytes | None
     headers: tuple[tuple[str, bytes], ...] = ()
+
+
+class Final(NamedTuple):
+    """An evicted game's final snapshot (domain/snapshots.py), for the archive of ended games."""
+
+    game_id: int
+    snapshot: bytes

@@ -186,7 +186,10 @@ class _ActionsPartition(StatefulSourcePartition[Inbound | DeadLetter, int]):
             batch.append(DeadLetter(None, "consumer_error", str(error)[:300]))
         msgs = self._hub.take(self._partition, self._batch_size)
         topic, partition = self._topic, self._partition
-        batch.extend(Inbound(topic, partition, m.offset(), m.key(), m.value()) for m in msgs)
+        batch.extend(
+            Inbound(topic, partition, m.offset(), m.key(), m.value(), m.timestamp()[1])
+            for m in msgs
+        )
         if msgs:
             self._next_offset = msgs[-1].offset() + 1
             metrics.ACTIONS_READ.inc(len(msgs))

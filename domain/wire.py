@@ -44,12 +44,14 @@ class InvalidMessage(ValueError):
 
 def decode_action(raw: bytes | None, max_bytes: int = 4096) -> Action:
     """The action in `raw`, or `InvalidMessage` saying why it is not one."""
-    return _decoded(_VALIDATE_ACTION, raw, max_bytes)  # type: ignore[no-any-return]
+    action: Action = _decoded(_VALIDATE_ACTION, raw, max_bytes)  # type: ignore[assignment]
+    return action
 
 
 def decode_record(raw: bytes | None, max_bytes: int = 4096) -> Action | Tick:
     """What a message of `actions` holds: an action or a clock record (`InvalidMessage` if neither)."""
-    return _decoded(_VALIDATE_RECORD, raw, max_bytes)  # type: ignore[no-any-return]
+    record: Action | Tick = _decoded(_VALIDATE_RECORD, raw, max_bytes)  # type: ignore[assignment]
+    return record
 
 
 def _decoded(validate: Callable[[bytes], object], raw: bytes | None, max_bytes: int) -> object:
@@ -159,7 +161,7 @@ class StateEncoder:
         players = ",".join(fragments)
         self._board_json = (
             f"{_ENDING[board.status, board.winner]},{self._arena_json}{players}}}"
-            f"{_seats_json(board.seats)},\"rematch\":{_int_or_null(board.rematch)}"
+            f'{_seats_json(board.seats)},"rematch":{_int_or_null(board.rematch)}'
         )
         return True
 

@@ -43,7 +43,7 @@ def admitted_record(
         record = decode_record(value, max_bytes)
     except InvalidMessage as err:
         raise NotAdmitted(err.reason, err.detail) from None
-    if type(record) is Tick:
+    if isinstance(record, Tick):
         return record
     expected = partition_for(record.game_id, partitions)
     if partition != expected:

@@ -99,8 +99,12 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
     `actions` is the event log every game is rebuilt from (a new recovery store reads it
     from offset 0), so it is never trimmed. `games` and `actions.dlq` keep the broker's
     retention: `games` can be rebuilt, dead letters are for a person to look at.
+    The broker stamps each action with its own clock (LogAppendTime): the rules' only
+    time, which no client can set and every replay reads the same (docs/domain.md).
     """
-    return {settings.actions_topic: {"retention.ms": "-1"}}
+    return {
+        settings.actions_topic: {"retention.ms": "-1", "message.timestamp.type": "LogAppendTime"}
+    }
 
 
 def create_topics(settings: Settings, timeout_s: float = 30.0) -> dict[str, str]:

@@ -171,6 +171,11 @@ class Settings(BaseSettings):
         return self.data_dir / "broker"
 
     @property
+    def archive_path(self) -> Path:
+        """Where the dataflow keeps the final states of the games it has evicted (infra/archive.py)."""
+        return self.data_dir / "archive.sqlite3"
+
+    @property
     def recovery_dir(self) -> Path:
         """Where Bytewax keeps its SQLite recovery partitions (`part-*.sqlite3`)."""
         return self.data_dir / "recovery"
