@@ -116,6 +116,12 @@ class Settings(BaseSettings):
         ge=1,
         description="States waiting for one slow WebSocket; beyond it the oldest are dropped (each state is whole).",
     )
+    gateway_leave_grace_s: float = Field(
+        10.0,
+        ge=0,
+        le=3600,
+        description="A seat whose sockets all closed is left after this long, unless its session reconnects.",
+    )
     idle_timeout_s: float = Field(
         300.0,
         gt=0,
