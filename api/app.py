@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 
 from api.events import state_events
 from api.gateway import Gateway, add_gateway
+from api.replay import ReplayedGame, Replays
 from api.schemas import ErrorBody, GameDetail, GamePage, GameSummary, Health, now_utc
 from api.store import GameStore, NoStore, NotARecoveryStore, UnknownGame
 from api.web import add_web_page
@@ -29,6 +30,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "Unknown game."},
     422: {"model": ErrorBody, "description": "Invalid id or query parameter."},
     503: {"model": ErrorBody, "description": "No readable recovery store (yet)."},
+}
+REPLAY_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "Unknown game, or a version it never reached."},
+    410: {"model": ErrorBody, "description": "The actions log was trimmed: no replay."},
+    503: {"model": ErrorBody, "description": "No readable recovery store, or no broker."},
 }
 
 
@@ -68,6 +74,7 @@ class Stores:
 def create_app(settings: Settings) -> FastAPI:
     """The API over `settings.recovery_dir` and `settings.games_topic`."""
     stores = Stores(settings)
+    replays = Replays(settings)
     gateway = Gateway(settings, snapshot=stores.state)
 
     @asynccontextmanager
@@ -112,9 +119,20 @@ def create_app(settings: Settings) -> FastAPI:
             games=page, limit=limit, after=after, next_after=page[-1].game_id if more else None
         )
 
-    @app.get("/games/{game_id}", responses=ERRORS)
-    def show_game(game_id: GameIdPath) -> GameDetail:
-        """The game's state (wire format) as recovery would restore it, with its freshness."""
+    @app.get("/games/{game_id}", responses={**ERRORS, **REPLAY_ERRORS})
+    def show_game(
+        game_id: GameIdPath,
+        version: Annotated[
+            int | None,
+            Query(ge=0, description="The state at this version, replayed from the actions log."),
+        ] = None,
+    ) -> GameDetail | ReplayedGame:
+        """The game's state (wire format) as recovery would restore it, with its freshness.
+
+        With `version`, the state at that version, rebuilt from the `actions` log.
+        """
+        if version is not None:
+            return replays.at(game_id, version)
         return GameDetail.of(stores.get().game(game_id), now_utc())
 
     @app.get(

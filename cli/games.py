@@ -55,27 +55,39 @@ def show(
         bool, typer.Option("--json", help="Print the state in the wire format.")
     ] = False,
     data_dir: DataDir = None,
+    at: Annotated[
+        int | None,
+        typer.Option(
+            "--at", min=0, help="The state at this version, replayed from the actions log."
+        ),
+    ] = None,
 ) -> None:
-    """One game's board and players, as recovery would restore it."""
-    from api.store import UnknownGame
+    """One game's board and players, as recovery would restore it (--at: as the log replays it)."""
+    if at is not None:
+        from cli.replay import state_at
 
-    with _store(data_dir) as store:
-        try:
-            snap = _read(lambda: store.game(game_id))
-        except UnknownGame as err:
-            typer.echo(f"{err}.", err=True)
-            raise typer.Exit(1) from None
+        state, status = state_at(game_id, at)
+    else:
+        from api.store import UnknownGame
+
+        with _store(data_dir) as store:
+            try:
+                snap = _read(lambda: store.game(game_id))
+            except UnknownGame as err:
+                typer.echo(f"{err}.", err=True)
+                raise typer.Exit(1) from None
+        state, status = snap.state, _status_line(snap)
     if json:
         from domain.wire import encode_state
 
-        typer.echo(encode_state(snap.state).decode())
+        typer.echo(encode_state(state).decode())
         return
     from domain.render import render_board
 
-    typer.echo(render_board(snap.state))
-    typer.echo(_status_line(snap))
+    typer.echo(render_board(state))
+    typer.echo(status)
     typer.echo(f"\n{'PLAYER':<8}  TEAM  {'X':>2}  {'Y':>2}  GRENADES  ALIVE")
-    for name, p in sorted(snap.state.players.items()):
+    for name, p in sorted(state.players.items()):
         typer.echo(
             f"{name:<8}  {p.team:<4}  {p.x:>2}  {p.y:>2}  {p.grenades:>8}  "
             f"{'yes' if p.alive else 'no'}"

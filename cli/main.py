@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from cli import api, bench, bots, broker, client, demo, games, topics, up
+from cli import api, bench, bots, broker, client, demo, games, replay, topics, up
 from infra.settings import BadSetting
 
 
@@ -41,6 +41,8 @@ app.command()(demo.demo)
 app.command()(up.up)
 app.command()(client.client)
 app.command()(bots.bots)
+games.app.command()(replay.replay)
+games.app.command()(replay.audit)
 app.add_typer(games.app, name="games")
 app.command()(api.api)
 app.add_typer(topics.app, name="topics")

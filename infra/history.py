@@ -1,0 +1,165 @@
+"""Reading a partition back from the broker, whole and in offset order: what a replay starts from.
+
+`read_log` reads a partition of `actions` from offset 0, as a new dataflow does (never
+from where the broker says the log starts: Tansu can name a later batch, docs/lab/),
+reading again past any batch a fetch skipped (infra/gaps.py). A log whose start was
+trimmed (retention, DeleteRecords) cannot be replayed: `LogTrimmed`, never a partial
+read. `read_kept` reads what a topic still keeps (`games`, trimmed by retention as
+the broker likes).
+"""
+
+import logging
+import time
+from typing import Any, NamedTuple
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+from infra.gaps import GapGuard, Verdict
+from infra.kafka import consumer_config
+from infra.settings import Settings
+
+log = logging.getLogger(__name__)
+_QUIET = logging.getLogger("moba.history.librdkafka")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
+WATERMARKS_TIMEOUT_S = 10.0
+
+
+class Record(NamedTuple):
+    """One message of a partition, as the dataflow's source sees it."""
+
+    offset: int
+    timestamp_ms: int  # the broker's LogAppendTime, or the producer's CreateTime
+    key: bytes | None
+    value: bytes | None
+
+
+class LogUnavailable(RuntimeError):
+    """The broker cannot be reached, the topic is missing, or the read made no progress."""
+
+
+class LogTrimmed(RuntimeError):
+    """The partition no longer starts at offset 0: what it held first is gone for good."""
+
+    def __init__(self, topic: str, partition: int, first: int | None) -> None:
+        where = f"{topic}[{partition}]"
+        start = f"starts at offset {first}" if first is not None else "no longer starts at 0"
+        super().__init__(
+            f"{where} {start}: the log was trimmed (retention or deleted records), so the "
+            f"games on it cannot be rebuilt; replay needs `{topic}` whole (retention.ms=-1)"
+        )
+        self.topic, self.partition, self.first = topic, partition, first
+
+
+def read_log(
+    settings: Settings, topic: str, partition: int, stall_s: float = 30.0, gap_grace_s: float = 1.0
+) -> list[Record]:
+    """Every record of `partition`, offset 0 to its end when asked; `LogTrimmed` if 0 is gone.
+
+    Offsets are contiguous on `actions`: a fetch that skips some is read again until they
+    arrive (Tansu stores a batch after moving the end past it); a hole still there after
+    `gap_grace_s` is read past with a warning, exactly as the dataflow's source does.
+    """
+    with _consumer(settings, **{"auto.offset.reset": "error"}) as consumer:
+        _, high = _watermarks(consumer, topic, partition, settings.bootstrap_servers)
+        if high == 0:
+            return []
+        return _read(consumer, topic, partition, 0, high, stall_s, gap_grace_s)
+
+
+def read_kept(
+    settings: Settings, topic: str, partition: int, stall_s: float = 30.0
+) -> list[Record]:
+    """Every record `partition` still keeps, from its start to its end when asked.
+
+    For a topic with one writer per partition (`games`): no fetch skips a batch there,
+    and the start the broker names is where its log starts.
+    """
+    with _consumer(settings) as consumer:
+        low, high = _watermarks(consumer, topic, partition, settings.bootstrap_servers)
+        if high <= low:
+            return []
+        return _read(consumer, topic, partition, low, high, stall_s, gap_grace_s=0.0)
+
+
+class _consumer:
+    """A consumer without a group, closed on the way out; librdkafka's own logs kept quiet.
+
+    A broker that cannot be reached is reported once, as `LogUnavailable`, rather than
+    by librdkafka's connection errors on stderr.
+    """
+
+    def __init__(self, settings: Settings, **extra: Any) -> None:
+        config = consumer_config(settings, **{"enable.partition.eof": False, **extra})
+        self._consumer = Consumer({**config, "logger": _QUIET})
+
+    def __enter__(self) -> Consumer:
+        return self._consumer
+
+    def __exit__(self, *exc: object) -> None:
+        self._consumer.close()
+
+
+def _watermarks(consumer: Consumer, topic: str, partition: int, bootstrap: str) -> tuple[int, int]:
+    """The partition's first and next offsets, or `LogUnavailable` saying why not."""
+    try:
+        low, high = consumer.get_watermark_offsets(
+            TopicPartition(topic, partition), timeout=WATERMARKS_TIMEOUT_S
+        )
+    except KafkaException as err:
+        error = err.args[0]
+        if error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+            raise LogUnavailable(f"there is no partition {partition} of topic {topic!r}") from None
+        raise LogUnavailable(
+            f"cannot read {topic}[{partition}] from the broker at {bootstrap}: {error.str()}"
+        ) from None
+    return int(low), int(high)
+
+
+def _read(
+    consumer: Consumer,
+    topic: str,
+    partition: int,
+    start: int,
+    end: int,
+    stall_s: float,
+    gap_grace_s: float,
+) -> list[Record]:
+    """Records `start` to `end` - 1, in offset order, none skipped unless gone for good."""
+    guard = GapGuard(gap_grace_s)
+    guard.expect(partition, start)
+    consumer.assign([TopicPartition(topic, partition, start)])
+    records: list[Record] = []
+    progress = time.monotonic()
+    while guard.next_offset(partition) < end:
+        if time.monotonic() - progress > stall_s:
+            raise LogUnavailable(
+                f"{topic}[{partition}]: no progress for {stall_s:.0f} s at offset "
+                f"{guard.next_offset(partition)} of {end}"
+            )
+        for msg in consumer.consume(10_000, 0.2):
+            error = msg.error()
+            if error is not None:
+                if error.code() == KafkaError._AUTO_OFFSET_RESET:
+                    raise LogTrimmed(topic, partition, None)
+                if error.fatal():
+                    raise LogUnavailable(f"cannot read {topic}[{partition}]: {error.str()}")
+                continue  # transient: librdkafka retries
+            now = time.monotonic()
+            verdict = guard.admit(partition, msg.offset(), now)
+            if verdict is Verdict.REREAD:
+                consumer.seek(TopicPartition(topic, partition, guard.next_offset(partition)))
+                break  # the rest of this fetch is stale
+            if verdict is Verdict.DELIVER:
+                records.append(Record(msg.offset(), msg.timestamp()[1], msg.key(), msg.value()))
+                progress = now
+                if msg.offset() + 1 >= end:
+                    break
+        for _, missing, found in guard.read_past:
+            if missing == start and start == 0:
+                raise LogTrimmed(topic, partition, found)
+            log.warning(
+                "%s[%d]: offsets %d to %d missing; read past", topic, partition, missing, found - 1
+            )
+        guard.read_past.clear()
+    return records
