@@ -299,10 +299,21 @@ def __getattr__(name: str) -> Dataflow:
     recovery_dir = os.environ.get("BYTEWAX_RECOVERY_DIRECTORY")
     if recovery_dir:
         prepare_recovery_dir(Path(recovery_dir))
-    built = kafka_flow(Settings())
+    settings = Settings()
+    built = kafka_flow(settings)
+    start_clock(settings)
     globals()["flow"] = built
     collect_rarely()
     return built
+
+
+def start_clock(settings: Settings) -> None:
+    """Write clock records for as long as this process runs (dataflows/ticker.py)."""
+    from dataflows.ticker import Ticker
+    from infra.kafka import producer_config
+
+    config = producer_config(settings)
+    Ticker(config, settings.actions_topic, settings.partitions, settings.tick_interval_s).start()
 
 
 def collect_rarely() -> None:
