@@ -16,6 +16,7 @@ def broker(
     """Run the embedded broker (MOBA_EMBEDDED_BROKER: tansu or noida) until Ctrl-C."""
     from pydantic import ValidationError
 
+    from cli.up import stop_on_signals
     from infra.broker import BrokerError, EmbeddedBroker
     from infra.settings import Settings
 
@@ -25,27 +26,29 @@ def broker(
         typer.echo(f"bad MOBA_* setting: {err}", err=True)
         raise typer.Exit(2) from None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        running = EmbeddedBroker(
-            host,
-            port,
-            log_path=settings.data_dir / "broker.log",
-            kind=settings.embedded_broker,
-            data_dir=settings.broker_dir,
-        ).start()
-    except BrokerError as err:
-        typer.echo(f"cannot start the broker: {err}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(
-        f"embedded broker listening on {running.bootstrap_servers} ({running.describe()}); "
-        "Ctrl-C stops it"
+    stop_on_signals()
+    running = EmbeddedBroker(
+        host,
+        port,
+        log_path=settings.data_dir / "broker.log",
+        kind=settings.embedded_broker,
+        data_dir=settings.broker_dir,
+        tied=True,  # the kernel stops it if this process dies without stopping it
     )
     try:
+        running.start()
+        typer.echo(
+            f"embedded broker listening on {running.bootstrap_servers} ({running.describe()}, "
+            f"pid {running.pid}); Ctrl-C stops it"
+        )
         while running.process is not None and running.process.poll() is None:
             time.sleep(0.5)
         typer.echo(f"broker exited with code {running.process.returncode}", err=True)
         raise typer.Exit(1)
+    except BrokerError as err:
+        typer.echo(f"cannot start the broker: {err}", err=True)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         typer.echo("stopping the broker")
     finally:
-        running.stop()
+        running.stop()  # also when interrupted while it was starting

@@ -13,6 +13,12 @@ A recovery store is resumed only if the broker's log still holds what the store 
 it read: an embedded broker that keeps its log in `<data_dir>/broker` (noida) normally
 does, so games go on after a restart; an in-memory one (tansu) never does. A store the
 log does not cover is moved aside (renamed, never deleted) and the dataflow starts clean.
+
+One stack per data directory (infra/lock.py). Everything it starts is tied to it: the
+kernel stops the broker and the children if the stack dies without stopping them
+(infra/children.py). A dataflow or API that exits is restarted with backoff (the
+dataflow resumes from recovery) until it crashes too often, and the embedded broker's
+reads are timed so that a broker that has slowed down is reported (infra/probe.py).
 """
 
 import logging
@@ -30,6 +36,8 @@ from dataflows import launch
 from dataflows.process import Process
 from infra.broker import EmbeddedBroker, port_in_use
 from infra.kafka import consumer_config, create_topics
+from infra.lock import DataDirBusy, DataDirLock
+from infra.probe import BrokerProbe
 from infra.recovery import (
     NotARecoveryStore,
     check_store,
@@ -42,6 +50,10 @@ from infra.recovery import (
 from infra.settings import Settings
 
 LOCAL_HOSTS = ("", "localhost", "127.0.0.1")
+RESTARTED = ("dataflow", "api")  # children restarted when they exit; others end the wait
+BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)  # before the 1st, 2nd, ... restart in a row
+CRASHES = 5  # this many exits within CRASH_WINDOW_S: give up
+CRASH_WINDOW_S = 60.0
 
 
 class StackError(RuntimeError):
@@ -65,9 +77,17 @@ class Stack:
         self.broker: EmbeddedBroker | None = None
         self.children: list[Process] = []
         self.log_dir = self.settings.data_dir / "logs"
+        self.lock = DataDirLock(self.settings.data_dir)
+        self.probe: BrokerProbe | None = None
+        self.exits: dict[str, list[float]] = {}  # child name -> when it exited (monotonic)
+        self._recipes: dict[str, tuple[list[str], dict[str, str]]] = {}
 
     def start(self) -> "Stack":
-        """Broker, topics, recovery store, dataflow; stops whatever started if a step fails."""
+        """Lock, broker, topics, recovery store, dataflow; stops whatever started if a step fails."""
+        try:
+            self.lock.acquire()
+        except DataDirBusy as err:
+            raise StackError(str(err)) from None
         self.log_dir.mkdir(parents=True, exist_ok=True)
         try:
             self._start_broker()
@@ -88,8 +108,9 @@ class Stack:
     def add(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Process:
         """Start another process (bots, client, API) in the stack; it logs to logs/<name>.log."""
         env = env if env is not None else {**os.environ, **self.settings.as_env()}
-        child = Process.start(name, argv, self.log_dir / f"{name}.log", env=env)
+        child = Process.start(name, argv, self.log_dir / f"{name}.log", env=env, tied=True)
         self.children.append(child)
+        self._recipes[name] = (argv, env)
         self.say(f"{name}: pid {child.pid}, log {child.log_path}")
         return child
 
@@ -107,15 +128,44 @@ class Stack:
         return [child for child in self.children if not child.alive()]
 
     def wait(self, poll_s: float = 0.5) -> Process:
-        """Block until a child exits (Ctrl-C raises KeyboardInterrupt here); returns that child."""
+        """Block while the stack runs (Ctrl-C raises KeyboardInterrupt here).
+
+        A dataflow or API that exits is restarted after a backoff, and said so; one that
+        exits `CRASHES` times within `CRASH_WINDOW_S` raises StackError. Returns any other
+        child that exits; raises StackError if the embedded broker exits.
+        """
         while True:
-            dead = self.dead()
-            if dead:
-                return dead[0]
+            for child in self.dead():
+                if child.name not in RESTARTED:
+                    return child
+                self._restart(child)
             broker = self.broker.process if self.broker is not None else None
             if broker is not None and broker.poll() is not None:
                 raise StackError(f"the embedded broker exited ({broker.returncode})")
-            time.sleep(poll_s)
+            time.sleep(poll_s)  # the supervisor's period, not a wait for something to happen
+
+    def _restart(self, child: Process) -> None:
+        """Start `child` again after a backoff that doubles with each exit in a row."""
+        now = time.monotonic()
+        exits = [t for t in self.exits.get(child.name, []) if now - t < CRASH_WINDOW_S] + [now]
+        self.exits[child.name] = exits
+        code = child.process.returncode
+        self.say(f"{child.name} exited with code {code}; its log ends:\n{child.log_tail(10)}")
+        if len(exits) >= CRASHES:
+            raise StackError(
+                f"the {child.name} exited {len(exits)} times within {CRASH_WINDOW_S:.0f} s; "
+                f"giving up (its log: {child.log_path})"
+            )
+        backoff = BACKOFF_S[min(len(exits), len(BACKOFF_S)) - 1]
+        resume = " from recovery" if child.name == "dataflow" and self.recovery else ""
+        self.say(
+            f"restarting the {child.name}{resume} in {backoff:.0f} s "
+            f"(exit {len(exits)} of {CRASHES} allowed within {CRASH_WINDOW_S:.0f} s)"
+        )
+        time.sleep(backoff)  # the backoff itself; Ctrl-C still stops the stack here
+        self.children.remove(child)
+        argv, env = self._recipes[child.name]
+        self.add(child.name, argv, env)
 
     def stop(self) -> None:
         """Stop every child, last started first, then the broker if we started it.
@@ -123,6 +173,9 @@ class Stack:
         All children are interrupted before any is waited for: they shut down side by
         side (each takes a second or so), and the broker outlives them all.
         """
+        if self.probe is not None:
+            self.probe.stop()
+            self.probe = None
         children, self.children = self.children[::-1], []
         for child in children:
             child.signal_group(signal.SIGINT)  # as Ctrl-C would
@@ -133,6 +186,7 @@ class Stack:
             kept = "its log is kept" if self.broker.keeps_log else "its topics are gone"
             self.say(f"embedded broker stopped ({kept})")
             self.broker = None
+        self.lock.release()
 
     def __enter__(self) -> "Stack":
         return self.start()
@@ -158,14 +212,31 @@ class Stack:
             raise StackError(f"no Kafka broker answers at MOBA_BOOTSTRAP_SERVERS={servers}")
         if port_in_use(host, int(port)):
             raise StackError(f"{host}:{port} is in use by something that is not a Kafka broker")
+        # known to the stack before it is spawned, so a stop at any moment stops it too
         self.broker = EmbeddedBroker(
             host,
             int(port),
             log_path=self.log_dir / "broker.log",
             kind=self.settings.embedded_broker,
             data_dir=self.settings.broker_dir,
-        ).start()
-        self.say(f"broker: embedded at {self.broker.bootstrap_servers} ({self.broker.describe()})")
+            tied=True,
+        )
+        self.broker.start()
+        self.say(
+            f"broker: embedded at {self.broker.bootstrap_servers} ({self.broker.describe()}, "
+            f"pid {self.broker.pid})"
+        )
+        self.probe = BrokerProbe(self.settings, self.say, advice=self._advice()).start()
+
+    def _advice(self) -> str:
+        """What to do about a slow embedded broker, for the probe's warning."""
+        assert self.broker is not None
+        restart = (
+            "Restart moba up (the games are kept in its log)"
+            if self.broker.keeps_log
+            else "Restart moba up (this in-memory broker forgets every game when it stops)"
+        )
+        return f"{restart}, or move to Apache Kafka: docs/deployment.md."
 
     def _check_recovery_store(self) -> None:
         directory = self.settings.recovery_dir

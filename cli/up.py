@@ -53,12 +53,15 @@ def up(
 
 
 def stop_on_signals() -> None:
-    """Ctrl-C and SIGTERM both stop the stack cleanly, even when SIGINT came in ignored.
+    """Ctrl-C, SIGTERM and SIGHUP (a closed terminal) all stop what we started, cleanly.
 
-    A shell starts background jobs with SIGINT ignored, and Python then keeps it so.
+    Even when SIGINT came in ignored: a shell starts background jobs with SIGINT ignored,
+    and Python then keeps it so. The default for the other two would end this process at
+    once and leave the broker and the dataflow to the kernel's SIGTERM (infra/children.py).
     """
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.children import spawn
+
 
 class Exited(RuntimeError):
     """The process exited while it should be running; the message ends with its log's tail."""
@@ -35,13 +37,18 @@ class Process:
         log_path: Path,
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
+        tied: bool = False,
     ) -> "Process":
-        """Spawn `argv` in its own session, stdin closed, stdout and stderr appended to `log_path`."""
+        """Spawn `argv` in its own session, stdin closed, stdout and stderr appended to `log_path`.
+
+        A `tied` process gets SIGTERM from the kernel if we die without stopping it.
+        """
         log_path.parent.mkdir(parents=True, exist_ok=True)
         started_at = time.monotonic()
         with open(log_path, "ab") as log:
-            process = subprocess.Popen(
+            process = spawn(
                 argv,
+                tied=tied,
                 cwd=cwd,
                 env=env,
                 stdout=log,

@@ -25,6 +25,7 @@ from types import TracebackType
 
 from confluent_kafka.admin import AdminClient
 
+from infra.children import spawn
 from infra.settings import EmbeddedKind, Settings
 
 
@@ -116,7 +117,8 @@ class EmbeddedBroker:
 
     `kind` is "tansu" or "noida"; None means the MOBA_EMBEDDED_BROKER setting. A broker
     that keeps its log does so in `data_dir`; without one it gets a scratch directory,
-    removed when it stops, so it forgets like the in-memory one.
+    removed when it stops, so it forgets like the in-memory one. A broker `tied` to us
+    is stopped by the kernel if we die without stopping it (infra/children.py).
     """
 
     def __init__(
@@ -126,6 +128,7 @@ class EmbeddedBroker:
         log_path: Path | None = None,
         kind: EmbeddedKind | None = None,
         data_dir: Path | None = None,
+        tied: bool = False,
     ) -> None:
         self.host = host
         self.port = port
@@ -133,7 +136,13 @@ class EmbeddedBroker:
         self.kind = KINDS[kind or Settings().embedded_broker]
         self.data_dir = data_dir
         self.scratch: Path | None = None
+        self.tied = tied
         self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The broker's process id as soon as it is spawned (before it is ready), else None."""
+        return self.process.pid if self.process is not None else None
 
     @property
     def bootstrap_servers(self) -> str:
@@ -159,8 +168,9 @@ class EmbeddedBroker:
             raise BrokerError(f"port {self.bootstrap_servers} is already in use")
         argv = self.kind.argv(self.host, self.port, self._log_dir())
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(
+        self.process = spawn(
             argv,
+            tied=self.tied,
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
@@ -170,7 +180,7 @@ class EmbeddedBroker:
             log.close()
         try:
             self.wait_ready(ready_timeout_s or self.kind.patience_s)
-        except BrokerError:
+        except BaseException:  # not ready in time, or Ctrl-C while waiting: never leave it running
             self.stop()
             raise
         return self
