@@ -18,6 +18,9 @@ from starlette.exceptions import HTTPException
 
 from api.events import state_events
 from api.gateway import Gateway, add_gateway
+from api.health import add_health
+from api.metrics import Metrics, add_metrics
+from api.offsets import Offsets
 from api.replay import ReplayedGame, Replays
 from api.schemas import ErrorBody, GameDetail, GamePage, GameSummary, Health, now_utc
 from api.store import GameStore, NoStore, NotARecoveryStore, UnknownGame
@@ -75,7 +78,9 @@ def create_app(settings: Settings) -> FastAPI:
     """The API over `settings.recovery_dir` and `settings.games_topic`."""
     stores = Stores(settings)
     replays = Replays(settings)
-    gateway = Gateway(settings, snapshot=stores.state)
+    offsets = Offsets(settings)  # Kafka as /health/ready and /metrics see it
+    metrics = Metrics(settings, offsets, sockets=lambda: gateway.sockets)
+    gateway = Gateway(settings, snapshot=stores.state, latency=metrics.latency)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -85,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             gateway.stop()
             stores.drop()
+            offsets.close()
 
     app = FastAPI(
         title="moba query API",
@@ -93,6 +99,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     _add_error_handlers(app, stores)
     add_gateway(app, gateway)
+    add_health(app, lambda: stores.get().check(), offsets)
+    add_metrics(app, metrics)
     add_web_page(app)
 
     @app.get("/health")

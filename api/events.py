@@ -31,6 +31,16 @@ def sse(state: GameState) -> bytes:
     return b"event: state\nid: %d\ndata: %s\n\n" % (state.version, encode_state(state))
 
 
+def end(state: GameState) -> bytes:
+    """The last event of a finished game's stream: nothing follows it, and the server closes.
+
+    Without it a client could not tell a finished game from a quiet one, and the
+    stream (and its Kafka consumer) would stay open forever.
+    """
+    data = {"game_id": state.game_id, "version": state.version, "winner": state.winner}
+    return b"event: end\nid: %d\ndata: %s\n\n" % (state.version, json.dumps(data).encode())
+
+
 async def state_events(
     settings: Settings,
     first: GameState,
@@ -38,14 +48,18 @@ async def state_events(
     after_version: int = -1,
     keepalive_s: float = KEEPALIVE_S,
 ) -> AsyncIterator[bytes]:
-    """`first` (the store's snapshot) then every newer state of its game, as SSE bytes, forever.
+    """`first` (the store's snapshot) then every newer state of its game, as SSE bytes.
 
+    The stream ends with an `end` event once the game is finished, and never otherwise.
     `since` is when `first` was written; `after_version` is what the client already has.
     """
     last = after_version
     if first.version > last:
         last = first.version
         yield sse(first)
+    if first.status == "finished":
+        yield end(first)
+        return
     consumer = Consumer(consumer_config(settings))
     try:
         try:
@@ -60,6 +74,9 @@ async def state_events(
                 last = state.version
                 idle_since = time.monotonic()
                 yield sse(state)
+                if state.status == "finished":
+                    yield end(state)
+                    return
             elif time.monotonic() - idle_since >= keepalive_s:
                 idle_since = time.monotonic()
                 yield b": keepalive\n\n"  # keeps proxies from closing an idle stream

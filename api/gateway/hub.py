@@ -49,6 +49,7 @@ class StateHub:
         self._caught_up: set[int] = set()  # needed partitions read up to their end once
         # the consumer's thread only, fed by the loop through _commands:
         self._commands: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
+        self.on_state: Callable[[str], None] | None = None  # each state read once (metrics)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -124,6 +125,8 @@ class StateHub:
             if partition not in self._needed:
                 continue  # read just before its partition was given up
             self._remember(game_id, version, text)
+            if self.on_state is not None:
+                self.on_state(text)
             if partition in self._caught_up:
                 for subscriber in self._subscribers.get(game_id, ()):
                     subscriber.offer(version, text)

@@ -19,6 +19,7 @@ from api.gateway.hub import Snapshot, StateHub
 from api.gateway.intents import IntentProducer
 from api.gateway.seats import MALFORMED, Refusal, Seat, game_of, redact_tokens_in_server_logs
 from api.gateway.subscriber import Subscriber
+from api.metrics import IntentLatency
 from infra.settings import Settings
 
 INTERNAL_ERROR = 1011
@@ -28,10 +29,16 @@ log = logging.getLogger("moba.gateway")
 class Gateway:
     """The process's Kafka clients for every socket: started and stopped by the app's lifespan."""
 
-    def __init__(self, settings: Settings, snapshot: Snapshot) -> None:
+    def __init__(
+        self, settings: Settings, snapshot: Snapshot, latency: IntentLatency | None = None
+    ) -> None:
         self.settings = settings
         self.hub = StateHub(settings, snapshot)
         self.intents = IntentProducer(settings)
+        self.latency = latency
+        self.sockets = 0  # open now, for /metrics
+        if latency is not None:
+            self.hub.on_state = latency.seen
 
     def start(self) -> None:
         redact_tokens_in_server_logs()
@@ -47,10 +54,12 @@ class Gateway:
         """The socket subscribed to its game, with its outbox being sent, until the block ends."""
         subscriber = Subscriber(self.settings.gateway_socket_buffer)
         sender = asyncio.create_task(_send(websocket, subscriber))
+        self.sockets += 1
         try:
             await self.hub.subscribe(game_id, subscriber)
             yield subscriber
         finally:
+            self.sockets -= 1
             self.hub.unsubscribe(game_id, subscriber)
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -95,7 +104,10 @@ async def _take_intents(
 
     max_bytes = gateway.settings.max_action_bytes
     while (text := await _frame(websocket)) is not None:
-        gateway.intents.send(seat.action(text, max_bytes), undelivered)
+        action = seat.action(text, max_bytes)
+        if gateway.latency is not None:
+            gateway.latency.sent(action.action_id)
+        gateway.intents.send(action, undelivered)
 
 
 async def _frame(websocket: WebSocket) -> str | None:
