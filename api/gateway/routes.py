@@ -8,6 +8,7 @@ docs/gateway.md is the protocol.
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from fastapi import FastAPI, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from api.gateway.departures import Departures
 from api.gateway.hub import Snapshot, StateHub
 from api.gateway.intents import IntentProducer
 from api.gateway.seats import MALFORMED, Refusal, Seat, game_of, redact_tokens_in_server_logs
@@ -26,6 +28,13 @@ INTERNAL_ERROR = 1011
 log = logging.getLogger("moba.gateway")
 
 
+@dataclasses.dataclass
+class Holding:
+    """One play socket's hold on its seat: `left` once its last intent was a `leave`."""
+
+    left: bool = False
+
+
 class Gateway:
     """The process's Kafka clients for every socket: started and stopped by the app's lifespan."""
 
@@ -35,6 +44,7 @@ class Gateway:
         self.settings = settings
         self.hub = StateHub(settings, snapshot)
         self.intents = IntentProducer(settings)
+        self.departures = Departures[Seat](settings.gateway_leave_grace_s, self.leave)
         self.latency = latency
         self.sockets = 0  # open now, for /metrics
         if latency is not None:
@@ -46,8 +56,33 @@ class Gateway:
         self.intents.start()
 
     def stop(self) -> None:
+        self.departures.forget_all()  # players of a stopping gateway come back to another
         self.intents.stop()
         self.hub.stop()
+
+    def leave(self, seat: Seat) -> None:
+        """Free `seat`: its page is gone and did not come back within the grace."""
+        log.info("leaving %s of game %s: its sockets closed", seat.player, seat.game_id)
+        self.intents.send(seat.leave(), _log_undelivered)
+
+    @contextlib.asynccontextmanager
+    async def held(self, seat: Seat, subscriber: Subscriber) -> AsyncIterator[Holding]:
+        """While the block runs, a socket holds `seat`; after it, the seat is left unless it returns.
+
+        No `leave` is due for a socket without a session (it holds no seat of its own),
+        one whose last intent was its own `leave`, or one whose last state shows the
+        seat held by another session, or the game over.
+        """
+        holding = Holding()
+        if seat.session is None:
+            yield holding
+            return
+        self.departures.arrived(seat)
+        try:
+            yield holding
+        finally:
+            gone = holding.left or not seat.may_hold(subscriber.latest)
+            self.departures.departed(seat, left=gone)
 
     @contextlib.asynccontextmanager
     async def session(self, websocket: WebSocket, game_id: int) -> AsyncIterator[Subscriber]:
@@ -71,14 +106,22 @@ def add_gateway(app: FastAPI, gateway: Gateway) -> None:
 
     @app.websocket("/games/{game_id}/play")
     async def play(
-        websocket: WebSocket, game_id: str, player: str | None = None, token: str | None = None
+        websocket: WebSocket,
+        game_id: str,
+        player: str | None = None,
+        token: str | None = None,
+        session: str | None = None,
     ) -> None:
         """A player's socket: the game's states out, the seat's intents in."""
         await websocket.accept()
         with _closing_on_refusal() as close:
-            seat = Seat.check(game_of(game_id), player, token, gateway.settings.secret_key)
-            async with gateway.session(websocket, seat.game_id) as subscriber:
-                await _take_intents(websocket, seat, subscriber, gateway)
+            secret = gateway.settings.secret_key
+            seat = Seat.check(game_of(game_id), player, token, secret, session)
+            async with (
+                gateway.session(websocket, seat.game_id) as subscriber,
+                gateway.held(seat, subscriber) as holding,
+            ):
+                await _take_intents(websocket, seat, subscriber, gateway, holding)
         await close(websocket)
 
     @app.websocket("/games/{game_id}/watch")
@@ -93,7 +136,7 @@ def add_gateway(app: FastAPI, gateway: Gateway) -> None:
 
 
 async def _take_intents(
-    websocket: WebSocket, seat: Seat, subscriber: Subscriber, gateway: Gateway
+    websocket: WebSocket, seat: Seat, subscriber: Subscriber, gateway: Gateway, holding: Holding
 ) -> None:
     """Hand each frame's intent to the producer until the client leaves; failures come back as reports."""
 
@@ -105,9 +148,14 @@ async def _take_intents(
     max_bytes = gateway.settings.max_action_bytes
     while (text := await _frame(websocket)) is not None:
         action = seat.action(text, max_bytes)
+        holding.left = action.type == "leave"
         if gateway.latency is not None:
             gateway.latency.sent(action.action_id)
         gateway.intents.send(action, undelivered)
+
+
+def _log_undelivered(action_id: str, reason: str) -> None:
+    log.warning("a leave was not delivered (%s): the seat idles out instead", reason)
 
 
 async def _frame(websocket: WebSocket) -> str | None:

@@ -16,6 +16,7 @@ class Subscriber:
     def __init__(self, buffer: int) -> None:
         self.buffer = buffer
         self.version = -1  # the newest version accepted; older and equal ones are dropped
+        self.latest: str | None = None  # that state's JSON
         self._frames: deque[tuple[bool, str]] = deque()  # (is_state, text) in sending order
         self._states = 0
         self._ready = asyncio.Event()
@@ -25,7 +26,7 @@ class Subscriber:
         """Send this state unless the socket already has it or a newer one."""
         if version <= self.version:
             return
-        self.version = version
+        self.version, self.latest = version, text
         self._frames.append((True, text))
         self._states += 1
         if self._states > self.buffer:
