@@ -30,21 +30,28 @@ DataDir = Annotated[
 
 
 @app.command("list")
-def list_games(data_dir: DataDir = None) -> None:
-    """Every game: id, status, winner, version, live players per team, snapshot age."""
+def list_games(
+    data_dir: DataDir = None,
+    all_games: Annotated[
+        bool,
+        typer.Option("--all", help="Also the ended games the dataflow has archived."),
+    ] = False,
+) -> None:
+    """The games the dataflow holds (--all: and the archived ones): id, status, winner, version, live players, age."""
     with _store(data_dir) as store:
-        snapshots = _read(store.games)
+        snapshots = _read(lambda: store.games(archived=all_games))
     if not snapshots:
         typer.echo("No games in the recovery store yet.")
         return
     typer.echo(
-        f"{'GAME':>6}  {'STATUS':<8}  {'WINNER':<6}  {'VERSION':>7}  {'A':>2}  {'B':>2}  AGE"
+        f"{'GAME':>6}  {'STATUS':<9}  {'WINNER':<6}  {'VERSION':>7}  {'A':>2}  {'B':>2}  AGE"
     )
     for snap in snapshots:
         s = snap.state
+        age = f"{_age(snap)} (archived)" if snap.archived else _age(snap)
         typer.echo(
-            f"{s.game_id:>6}  {s.status:<8}  {s.winner or '-':<6}  {s.version:>7}  "
-            f"{s.live_players('A'):>2}  {s.live_players('B'):>2}  {_age(snap)}"
+            f"{s.game_id:>6}  {s.status:<9}  {s.winner or '-':<6}  {s.version:>7}  "
+            f"{s.live_players('A'):>2}  {s.live_players('B'):>2}  {age}"
         )
 
 
@@ -115,7 +122,7 @@ def new(
     known = _known_games(data_dir or settings.data_dir)
     if game_id is None:
         game_id = fresh_game_id(list(known))
-    elif game_id in known and known[game_id].status == "finished":
+    elif game_id in known and known[game_id].status != "running":
         typer.echo(
             f"Game {game_id} is over ({_status_line_of(known[game_id])}): its id is not "
             "reused; leave out --id for a fresh one.",
@@ -135,9 +142,36 @@ def new(
     typer.echo(f"Play: moba client --game {game_id} --player A1 --token <A1's token>")
 
 
+@app.command()
+def seats(
+    game_id: Annotated[int, typer.Argument(min=0, help="The game's id.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Each seat of a game: its team, whether its player is alive, who holds it (or free), how long idle."""
+    import time
+
+    from api.store import UnknownGame
+    from cli.seats import describe_seats
+
+    with _store(data_dir) as store:
+        try:
+            snap = _read(lambda: store.game(game_id))
+        except UnknownGame as err:
+            typer.echo(f"{err}.", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(describe_seats(snap.state, time.time()))
+
+
 def fresh_game_id(known: list[int]) -> int:
-    """One more than the largest id known, or 1: a new game does not reuse an id the store knows."""
-    return max(known, default=0) + 1
+    """One more than the largest id known below the rematches' ids (2^52), or 1.
+
+    A new game does not reuse an id the store knows, and never lands among rematch ids,
+    which the server derives from finished games (docs/domain.md, Rematch).
+    """
+    return max((g for g in known if g < REMATCH_BASE), default=0) + 1
+
+
+REMATCH_BASE = 2**52  # domain.rematch.REMATCH_BASE, not imported so the CLI starts fast
 
 
 def _known_games(data_dir: Path) -> "dict[int, GameState]":
@@ -146,7 +180,7 @@ def _known_games(data_dir: Path) -> "dict[int, GameState]":
 
     try:
         with GameStore(data_dir / "recovery") as store:
-            return {snap.state.game_id: snap.state for snap in store.games()}
+            return {snap.state.game_id: snap.state for snap in store.games(archived=True)}
     except NoStore:
         return {}
     except NotARecoveryStore as err:

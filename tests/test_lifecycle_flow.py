@@ -9,8 +9,10 @@ import threading
 
 import pytest
 from confluent_kafka import Producer
+from typer.testing import CliRunner
 
 from api.store import GameStore
+from cli.main import app as cli
 from domain.lifecycle import replay
 from domain.models import Join, Move
 from domain.rematch import rematch_id
@@ -117,6 +119,13 @@ def test_quiet_games_end_by_the_clock_and_leave_for_the_archive(settings, run_da
         assert store.game(5).state == abandoned and store.game(6).state == finished
         assert [s.state.game_id for s in store.games(archived=True)] == [5, 6]
         assert store.games() == []
+
+    data_dir = ["--data-dir", str(settings.data_dir)]
+    listed = CliRunner().invoke(cli, ["games", "list", "--all", *data_dir])
+    assert listed.exit_code == 0 and "abandoned" in listed.output and "(archived)" in listed.output
+    assert "No games" in CliRunner().invoke(cli, ["games", "list", *data_dir]).output
+    seated = CliRunner().invoke(cli, ["games", "seats", "6", *data_dir])
+    assert f"taken {holder_of(YOU)[:8]}" in seated.output and "2 of 10 seats taken" in seated.output
 
     produce_actions(settings, [Join(game_id=5, player="A1")])
     with TopicReader(settings, settings.dlq_topic) as dlq:
