@@ -61,10 +61,15 @@ def read_log(
     `gap_grace_s` is read past with a warning, exactly as the dataflow's source does.
     """
     with _consumer(settings, **{"auto.offset.reset": "error"}) as consumer:
-        _, high = _watermarks(consumer, topic, partition, settings.bootstrap_servers)
+        low, high = _watermarks(consumer, topic, partition, settings.bootstrap_servers)
         if high == 0:
             return []
-        return _read(consumer, topic, partition, 0, high, stall_s, gap_grace_s)
+        try:
+            return _read(consumer, topic, partition, 0, high, stall_s, gap_grace_s)
+        except LogTrimmed as err:
+            if err.first is None and low > 0:
+                raise LogTrimmed(topic, partition, low) from None  # where it starts now
+            raise
 
 
 def read_kept(
