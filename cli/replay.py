@@ -96,8 +96,7 @@ def state_at(game_id: int, version: int) -> "tuple[GameState, str]":
     except NoSuchVersion as err:
         typer.echo(f"{err}.", err=True)
         raise typer.Exit(BAD_ARGUMENT) from None
-    last = "before the first action" if state.last is None else f"after {_move_words(state)}"
-    return state, f"version {version} of {rebuilt.latest} in the actions log, {last}"
+    return state, f"version {version} of {rebuilt.latest} in the actions log: {_move_words(state)}"
 
 
 def _replayed(game_id: int) -> "Replay":
@@ -145,7 +144,6 @@ def _print_moves(rebuilt: "Replay") -> None:
 
 
 def _move_words(state: "GameState") -> str:
-    from domain.phrases import outcome_words
+    from client.replay import last_words
 
-    last = state.last
-    return "-" if last is None else f"{last.player}: {outcome_words(last)}"
+    return last_words(state)

@@ -18,6 +18,7 @@ from prompt_toolkit.output import Output
 
 from client.app import STYLE
 from client.view import Fragments, View, board_fragments, winner_words
+from domain.models import GameState
 from domain.phrases import outcome_words
 from infra.replay import Replay
 
@@ -58,6 +59,20 @@ class Cursor:
         return self.version >= self.replay.latest
 
 
+def last_words(state: GameState) -> str:
+    """`A1: moved left`, or what time did to the game (a clock record's state has no player)."""
+    last = state.last
+    if last is None:
+        return "the new game, before its first action"
+    if last.type == "tick":
+        return (
+            "time: the game is abandoned" if state.status == "abandoned" else "time: a seat is free"
+        )
+    if last.type == "leave" and last.accepted:
+        return f"{last.player}: left"
+    return f"{last.player}: {outcome_words(last)}"
+
+
 def screen_board(cursor: Cursor) -> Fragments:
     """The client's board of the version shown, under a replay header."""
     replay = cursor.replay
@@ -75,10 +90,8 @@ def screen_status(cursor: Cursor) -> Fragments:
             f"alive   Team B: {state.live_players('B')} alive",
         )
     ]
-    last = state.last
-    if last is not None:
-        style = "class:status" if last.accepted else "class:status.rejected"
-        lines.append((style, f"{last.player}: {outcome_words(last)}"))
+    rejected = state.last is not None and not state.last.accepted
+    lines.append(("class:status.rejected" if rejected else "class:status", last_words(state)))
     if state.status == "finished":
         lines.append(("class:status.over", f"GAME OVER: {winner_words(state)}"))
     playing = "paused" if cursor.paused else ("the end" if cursor.over else "playing")

@@ -156,7 +156,8 @@ def test_show_at_prints_the_folded_state_and_names_bad_versions(settings) -> Non
     result = run("show", str(GAME), "--at", "0")
     assert (
         result.exit_code == 0
-        and "version 0 of 40 in the actions log, before the first action" in result.output
+        and "version 0 of 40 in the actions log: the new game, before its first action"
+        in result.output
     )
     assert "*** Game 6 ***" in result.output
 
