@@ -70,14 +70,14 @@ def run_client(
         if view.next_game is None:
             return view
         if player is not None and token is not None:
-            token = rematch_token(settings, view.next_game, player)
+            token = issued_token(settings, view.next_game, player)
             if token is None:
                 return view
         game = view.next_game
 
 
-def rematch_token(settings: "Settings", game: int, player: str) -> str | None:
-    """The join token of `player` in rematch `game`, when this machine holds the server's secret."""
+def issued_token(settings: "Settings", game: int, player: str) -> str | None:
+    """The join token of `player` in `game`, when this machine holds the server's secret."""
     from cli.tokens import issue_tokens
 
     tokens = issue_tokens(settings, game)

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from cli import api, bench, bots, broker, client, demo, games, replay, topics, up
+from cli import api, bench, bots, broker, client, demo, games, play, replay, topics, up
 from infra.settings import BadSetting
 
 
@@ -39,6 +39,7 @@ app = typer.Typer(
 )
 app.command()(demo.demo)
 app.command()(up.up)
+app.command()(play.play)
 app.command()(client.client)
 app.command()(bots.bots)
 games.app.command()(replay.replay)
