@@ -43,9 +43,9 @@ def replay(
         return
     import asyncio
 
-    from client.replay import watch_replay
+    from client.replay import Cursor, watch_replay
 
-    asyncio.run(watch_replay(rebuilt, speed))
+    asyncio.run(watch_replay(Cursor(rebuilt, speed)))
 
 
 def audit(game_id: GameId, json: Json = False) -> None:

@@ -146,10 +146,9 @@ def build_replay_app(
 
 
 async def watch_replay(
-    replay: Replay, speed: float, *, input: Input | None = None, output: Output | None = None
+    cursor: Cursor, *, input: Input | None = None, output: Output | None = None
 ) -> None:
-    """Show `replay` from version 0 to its end, then wait for q."""
-    cursor = Cursor(replay, speed)
+    """Show the cursor's replay from where it stands to its end, then wait for q."""
     app = build_replay_app(cursor, input=input, output=output)
 
     async def advance() -> None:
