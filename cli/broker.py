@@ -14,17 +14,11 @@ def broker(
     port: int = typer.Option(9092, min=1, max=65535, help="Port to listen on."),
 ) -> None:
     """Run the embedded broker (MOBA_EMBEDDED_BROKER: tansu or noida) until Ctrl-C."""
-    from pydantic import ValidationError
-
     from cli.up import stop_on_signals
     from infra.broker import BrokerError, EmbeddedBroker
     from infra.settings import Settings
 
-    try:
-        settings = Settings()
-    except ValidationError as err:
-        typer.echo(f"bad MOBA_* setting: {err}", err=True)
-        raise typer.Exit(2) from None
+    settings = Settings()  # a bad MOBA_* setting: named by cli.main, exit 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     stop_on_signals()
     running = EmbeddedBroker(
@@ -50,5 +44,6 @@ def broker(
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         typer.echo("stopping the broker")
+        raise typer.Exit(130) from None  # the shell's convention after Ctrl-C, once stopped
     finally:
         running.stop()  # also when interrupted while it was starting

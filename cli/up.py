@@ -12,18 +12,12 @@ def up(
     api: bool = typer.Option(True, help="Serve the query API (`moba api`) too."),
 ) -> None:
     """Start the broker (unless one answers), create topics, run the dataflow; Ctrl-C stops all."""
-    from pydantic import ValidationError
-
     from cli.stack import Stack, StackError
     from infra.broker import BrokerError
     from infra.kafka import TopicMismatch
     from infra.settings import Settings
 
-    try:
-        settings = Settings()
-    except ValidationError as err:
-        typer.echo(f"bad MOBA_* setting: {err}", err=True)
-        raise typer.Exit(2) from None
+    settings = Settings()  # a bad MOBA_* setting: named by cli.main, exit 2
     stop_on_signals()
     stack = Stack(settings, workers=workers, recovery=recovery, say=typer.echo)
     try:
@@ -45,6 +39,7 @@ def up(
         raise typer.Exit(1)
     except KeyboardInterrupt:
         typer.echo("stopping")
+        raise typer.Exit(130) from None  # the shell's convention after Ctrl-C, once all stopped
     except (StackError, BrokerError, TopicMismatch) as err:
         typer.echo(f"cannot run: {err}", err=True)
         raise typer.Exit(1) from None

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -253,3 +254,74 @@ def messages_in(settings: Settings, topic: str) -> int:
         )
     finally:
         consumer.close()
+
+
+EARLY = [
+    ["games", "list"],
+    ["topics", "list"],
+    ["bots", "--game", "1"],
+    ["client", "--game", "1", "--player", "A1"],
+    ["up"],
+    ["demo"],
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after_s", [0.0, 0.1, 0.25, 0.5])
+@pytest.mark.parametrize("command", EARLY, ids=" ".join)
+def test_ctrl_c_in_the_first_half_second_exits_130_without_a_traceback(
+    tmp_path: Path, command: list[str], after_s: float
+) -> None:
+    from infra.broker import free_port
+
+    env = {
+        **os.environ,
+        "MOBA_DATA_DIR": str(tmp_path),
+        "MOBA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+        "MOBA_API_PORT": str(free_port()),
+    }
+    moba = subprocess.Popen(
+        [MOBA, *command], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )  # fmt: skip
+    loading = loading_moba(moba.pid)
+    while time.monotonic() - loading < after_s:
+        time.sleep(0.01)  # the moment to press Ctrl-C, not a wait for something
+    finished_first = moba.poll() is not None  # `games list` may be done by then
+    os.killpg(moba.pid, signal.SIGINT)  # what Ctrl-C sends: the whole group
+    try:
+        _, stderr = moba.communicate(timeout=60)
+    finally:
+        leftovers = [p for p in psutil.process_iter(["environ"]) if _ours(p, tmp_path)]
+        for process in leftovers:
+            process.kill()
+
+    assert finished_first or moba.returncode in (130, -signal.SIGINT), stderr
+    assert "Traceback" not in stderr
+    assert not leftovers, "Ctrl-C left processes behind"
+
+
+def loading_moba(pid: int, timeout_s: float = 30.0) -> float:
+    """When process `pid` began loading moba's commands (its first compiled library, pydantic's).
+
+    Python's own start (site, every .pth file) comes before: a Ctrl-C there is the
+    interpreter's to report, and on a loaded machine it lasts far longer than the
+    ~30 ms of an idle one, so the test presses Ctrl-C from this moment on.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if any("_pydantic_core" in m.path for m in psutil.Process(pid).memory_maps()):
+                return time.monotonic()
+        except psutil.Error:  # it exited (e.g. `games list`, done before)
+            return time.monotonic()
+        time.sleep(0.002)  # the poll's period
+    raise AssertionError("the command never began loading")
+
+
+def _ours(process: psutil.Process, data_dir: Path) -> bool:
+    """Whether `process` was started with this test's data dir (so by the command under test)."""
+    try:
+        return (process.info["environ"] or {}).get("MOBA_DATA_DIR") == str(data_dir)
+    except (psutil.Error, KeyError):
+        return False
