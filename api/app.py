@@ -101,7 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
     add_gateway(app, gateway)
     add_health(app, lambda: stores.get().check(), offsets)
     add_metrics(app, metrics)
-    add_web_page(app)
+    add_web_page(app, lambda: [snap.state for snap in stores.get().games(archived=True)])
 
     @app.get("/health")
     def health() -> Health:

@@ -40,13 +40,14 @@ def next_seat(states: Iterable[GameState], taken: Taken = frozenset()) -> Offer:
     """The seat to try: in the open game with the most seats held (join the people there,
     the oldest first), else seat A1 of a new game whose id no known game has."""
     known = list(states)
+    ids = {s.game_id for s in known}
+    known += [new_game(g) for g in sorted({g for g, _ in taken} - ids)]  # too new for the store
     open_games = [s for s in known if not is_rematch(s.game_id) and free_seats(s, taken)]
     if open_games:
         best = min(open_games, key=lambda s: (-len(s.seats), s.game_id))
         player = free_seats(best, taken)[0]
         return Offer(best.game_id, player, best.players[player].team, new=False)
-    ids = {s.game_id for s in known} | {g for g, _ in taken}
-    game_id = fresh_game_id(ids)
+    game_id = fresh_game_id(s.game_id for s in known)
     player = free_seats(new_game(game_id))[0]
     return Offer(game_id, player, new_game(game_id).players[player].team, new=True)
 

@@ -53,3 +53,17 @@ def test_the_seats_are_the_boards_players_with_their_teams(client: TestClient) -
 def test_a_missing_file_is_a_json_404(client: TestClient) -> None:
     missing = client.get("/static/nothing.js")
     assert missing.status_code == 404 and "message" in missing.json()
+
+
+def test_with_no_games_yet_the_lobby_offers_the_first_seat_of_game_1(client: TestClient) -> None:
+    offer = client.get("/lobby/seat")
+    assert offer.status_code == 200
+    assert offer.json() == {"game_id": 1, "player": "A1", "team": "A", "new": True}
+    after = client.get("/lobby/seat", params={"taken": ["1:A1"]}).json()
+    assert after == {"game_id": 1, "player": "B1", "team": "B", "new": False}
+
+
+@pytest.mark.parametrize("taken", ["A1", "1:C9", "x:A1", "99999999999999999:A1"])
+def test_a_malformed_taken_seat_is_a_422_naming_it(client: TestClient, taken: str) -> None:
+    answer = client.get("/lobby/seat", params={"taken": taken})
+    assert answer.status_code == 422 and repr(taken[:40]) in answer.json()["message"]
