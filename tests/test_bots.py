@@ -1,5 +1,6 @@
 """`moba bots` against the real broker and dataflow: a whole game, as the pure fold says."""
 
+import statistics
 import threading
 from collections.abc import Callable
 
@@ -90,3 +91,17 @@ def test_ctrl_c_stops_the_bots_cleanly_with_a_report(
     screen = terminal.wait_for(lambda s: terminal.exited(), timeout_s=15)
     assert "done: sent" in screen and "Traceback" not in screen
     assert terminal.exit_status() == 130
+
+
+@pytest.mark.slow
+def test_bots_at_one_intent_a_second_report_the_round_trip_not_the_tick(
+    settings: Settings, run_dataflow: Callable[..., object]
+) -> None:
+    run_dataflow(workers=1)
+    seats = [(6, player) for player in PLAYERS]
+    with KafkaTransport(settings, [6], history=0) as transport:
+        tally = run_bots(transport, seats, rate=1, stop=threading.Event(), duration_s=8)
+
+    assert len(tally.latencies_ms) >= 4
+    # stamped when the rate limiter next woke, every one was about 1000 ms
+    assert statistics.median(tally.latencies_ms) < 500, tally.latencies_ms
