@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from cli.listing import AsJson, print_listing
+
 if TYPE_CHECKING:
     from api.store import GameSnapshot, GameStore
     from domain.models import GameState
@@ -25,7 +27,11 @@ app = typer.Typer(help="Query games in the dataflow's recovery store.", no_args_
 
 DataDir = Annotated[
     Path | None,
-    typer.Option(help="Data directory holding `recovery/` [default: MOBA_DATA_DIR or .moba]"),
+    typer.Option(
+        envvar="MOBA_DATA_DIR",
+        show_default=".moba",
+        help="Data directory holding `recovery/`.",
+    ),
 ]
 
 
@@ -36,23 +42,29 @@ def list_games(
         bool,
         typer.Option("--all", help="Also the ended games the dataflow has archived."),
     ] = False,
+    as_json: AsJson = False,
 ) -> None:
     """The games the dataflow holds (--all: and the archived ones): id, status, winner, version, live players, age."""
     with _store(data_dir) as store:
         snapshots = _read(lambda: store.games(archived=all_games))
-    if not snapshots:
-        typer.echo("No games in the recovery store yet.")
-        return
-    typer.echo(
-        f"{'GAME':>6}  {'STATUS':<9}  {'WINNER':<6}  {'VERSION':>7}  {'A':>2}  {'B':>2}  AGE"
-    )
-    for snap in snapshots:
-        s = snap.state
-        age = f"{_age(snap)} (archived)" if snap.archived else _age(snap)
-        typer.echo(
-            f"{s.game_id:>6}  {s.status:<9}  {s.winner or '-':<6}  {s.version:>7}  "
-            f"{s.live_players('A'):>2}  {s.live_players('B'):>2}  {age}"
-        )
+    rows = [
+        {
+            "game_id": snap.state.game_id,
+            "status": snap.state.status,
+            "winner": snap.state.winner,
+            "version": snap.state.version,
+            "alive_a": snap.state.live_players("A"),
+            "alive_b": snap.state.live_players("B"),
+            "age_s": round(snap.age_s(), 3),
+            "archived": snap.archived,
+        }
+        for snap in snapshots
+    ]
+    columns = {"game_id": "GAME", "status": "STATUS", "winner": "WINNER", "version": "VERSION"}
+    columns |= {"alive_a": "A", "alive_b": "B", "age_s": "AGE"}
+    age = {"age_s": lambda r: f"{r['age_s']:.0f}s" + (" (archived)" if r["archived"] else "")}
+    empty = "No games in the recovery store yet."
+    print_listing(rows, columns, as_json=as_json, empty=empty, cells=age)
 
 
 @app.command()
