@@ -107,7 +107,10 @@ def _is_dead(err: object) -> bool:
 def undelivered_reason(err: KafkaError, timeout_ms: int, whose: str) -> str:
     """Why a message was not delivered, for a person: `whose` producer ("the client's")."""
     if err.code() == KafkaError._MSG_TIMED_OUT:
-        return f"the broker did not acknowledge it within {timeout_ms / 1000:g} s"
+        # it may have reached a frozen broker, which then writes it when it wakes
+        return (
+            f"no acknowledgement from the broker within {timeout_ms / 1000:g} s; it may still apply"
+        )
     if err.code() in FENCED:
         return f"the broker fenced {whose} producer; a new one takes the next actions"
     if err.code() in PURGED:

@@ -1,0 +1,48 @@
+"""The broker probe of `moba up`: it times reads of each `games` partition's newest state and
+warns once, with what to do, when every read of a while was slow."""
+
+import time
+
+from domain.models import Join
+from infra.probe import BrokerProbe, degraded
+from infra.settings import Settings
+from tests.kafka_helpers import Reached, produce_actions, read_topic
+
+
+def test_a_broker_is_degraded_only_when_every_read_of_the_window_was_slow() -> None:
+    assert degraded([1500.0] * 6, window=6, slow_ms=1000)
+    assert not degraded([1500.0] * 5, window=6, slow_ms=1000), "not for a while yet"
+    assert not degraded([1500.0] * 5 + [20.0], window=6, slow_ms=1000), "one fast read: fine"
+    assert degraded([20.0] * 10 + [1500.0] * 6, window=6, slow_ms=1000)
+
+
+def test_the_probe_times_real_reads_and_warns_once_with_advice(
+    settings: Settings, run_dataflow
+) -> None:
+    run_dataflow()
+    produce_actions(settings, [Join(game_id=g, player="A1", action_id=f"j{g}") for g in range(4)])
+    read_topic(settings, settings.games_topic, Reached({g: 1 for g in range(4)}))
+    warnings: list[str] = []
+    probe = BrokerProbe(
+        settings, warnings.append, advice="Restart it.", every_s=0.1, window=3, slow_ms=0.0
+    ).start()
+    try:
+        deadline = time.monotonic() + 30
+        while len(probe.reads_ms) < 8 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the poll's period
+    finally:
+        probe.stop()
+
+    assert len(probe.reads_ms) >= 8 and all(0 < ms < 5000 for ms in probe.reads_ms)
+    [warning] = warnings  # once, however long it stays slow
+    assert warning.startswith("the embedded broker has slowed down: reading a game's newest state")
+    assert warning.endswith("Restart it.")
+
+
+def test_the_probe_has_nothing_to_time_or_report_on_an_empty_topic(settings: Settings) -> None:
+    warnings: list[str] = []
+    probe = BrokerProbe(settings, warnings.append, advice="", every_s=0.05, window=1, slow_ms=0.0)
+    probe.start()
+    time.sleep(1.0)  # a second of probing an empty topic: there is nothing to wait for
+    probe.stop()
+    assert not probe.reads_ms and not warnings
