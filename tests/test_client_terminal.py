@@ -1,11 +1,15 @@
 """End to end in a real terminal: `moba client` in tmux, the real broker, the real dataflow."""
 
 import re
+import threading
 from collections.abc import Callable
 
 import pytest
 
+from client.bots import run_bots
+from client.transport import KafkaTransport
 from dataflows.launch import REPO_ROOT
+from domain.board import PLAYERS
 from infra.settings import Settings
 from tests.programs import MOBA
 from tests.terminal import Terminal
@@ -107,3 +111,55 @@ def test_a_spectator_watches_a_player_move_and_sends_nothing(
         player.wait_for(lambda s: player.exited(), timeout_s=10)
     finally:
         player.close()
+
+
+def test_two_players_finish_a_game_press_n_and_meet_again_in_the_rematch_with_their_teams(
+    settings: Settings, run_dataflow: Callable[..., object], terminal: Terminal
+) -> None:
+    from domain.rematch import rematch_id
+
+    run_dataflow(workers=1)
+    game, rematch = 12, rematch_id(12)
+    other = Terminal()
+    stop = threading.Event()
+    bots = threading.Thread(  # the eight other seats, quick, until the game is over
+        target=run_bots,
+        args=(
+            KafkaTransport(settings, [game], history=0),
+            [(game, p) for p in PLAYERS if p not in ("A2", "B2")],
+        ),
+        kwargs={"rate": 40.0, "stop": stop, "seed": 12, "duration_s": 120},
+        daemon=True,
+    )
+    try:
+        terminal.start(
+            [MOBA, "client", "--game", str(game), "--player", "A2"], settings.as_env(), REPO_ROOT
+        )
+        other.start(
+            [MOBA, "client", "--game", str(game), "--player", "B2"], settings.as_env(), REPO_ROOT
+        )
+        for screen in (terminal, other):
+            screen.wait_for(lambda s: "Broker: connected" in s and "(version" in s)
+        bots.start()
+        for screen in (terminal, other):
+            over = screen.wait_for(lambda s: "GAME OVER" in s, timeout_s=120)
+            assert f"press n to play the rematch (game {rematch}) with the same teams" in over
+        terminal.keys("n")
+        other.keys("n")
+        mine = terminal.wait_for(
+            lambda s: f"*** Game {rematch}-A, Player A2 ***" in s and "A2-5" in s
+        )
+        theirs = other.wait_for(
+            lambda s: f"*** Game {rematch}-B, Player B2 ***" in s and "B2-5" in s
+        )
+        assert "GAME OVER" not in mine and "GAME OVER" not in theirs
+        terminal.keys("Down")  # the rematch is played as any game: each sees the other's move
+        other.wait_for(lambda s: "A2-5" in row(s, 8))
+        for screen in (terminal, other):
+            screen.keys("q")
+            screen.wait_for(lambda s, screen=screen: screen.exited(), timeout_s=10)
+    finally:
+        stop.set()
+        if bots.ident is not None:
+            bots.join(10)
+        other.close()
