@@ -8,10 +8,11 @@ on a worker thread.
 import logging
 import threading
 
-from confluent_kafka import KafkaException, TopicPartition
+from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from infra.settings import Settings
+from infra.topics import log_offsets
 
 TIMEOUT_S = 2.0  # a probe must answer well within a scraper's or a load balancer's timeout
 
@@ -38,12 +39,9 @@ class Offsets:
 
     def ends(self, topic: str) -> dict[int, int]:
         """The log end offset of each of `topic`'s partitions: how many messages it ever held."""
-        wanted = {
-            TopicPartition(topic, p): OffsetSpec.latest() for p in range(self.settings.partitions)
-        }
+        partitions = list(range(self.settings.partitions))
         try:
-            futures = self._client().list_offsets(wanted, request_timeout=TIMEOUT_S)
-            return {tp.partition: f.result().offset for tp, f in futures.items()}
+            return log_offsets(self._client(), topic, partitions, OffsetSpec.latest(), TIMEOUT_S)
         except KafkaException as err:
             raise BrokerUnreachable(_text(err)) from None
 

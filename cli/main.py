@@ -4,13 +4,21 @@ Command modules import their heavy dependencies (Kafka, prompt-toolkit, bytewax,
 FastAPI) inside the command, so `moba games show` does not pay for `moba client`.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from cli import api, bench, bots, broker, client, demo, games, play, replay, topics, up
+from cli import api, bench, bots, broker, client, demo, dlq, games, logs, play, replay, topics, up
 from infra.settings import BadSetting
+
+
+def version_callback(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"moba {version('moba')}")
+        raise typer.Exit()
 
 
 class Moba(TyperGroup):
@@ -34,9 +42,25 @@ app = typer.Typer(
     name="moba",
     help="A multiplayer online battle arena whose backend is Kafka and a Bytewax dataflow.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=version_callback,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """A multiplayer online battle arena whose backend is Kafka and a Bytewax dataflow."""
+
+
 app.command()(demo.demo)
 app.command()(up.up)
 app.command()(play.play)
@@ -48,4 +72,6 @@ app.add_typer(games.app, name="games")
 app.command()(api.api)
 app.add_typer(topics.app, name="topics")
 app.command()(broker.broker)
+app.command()(logs.logs)
+app.command()(dlq.dlq)
 app.command()(bench.bench)

@@ -1,8 +1,11 @@
-"""`moba topics`: create the game's topics idempotently, or list them with partition counts."""
+"""`moba topics`: create the game's topics idempotently, list them, or describe them."""
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from cli.listing import AsJson, print_listing
 
 if TYPE_CHECKING:
     from infra.settings import Settings
@@ -28,7 +31,7 @@ def create() -> None:
 
 
 @app.command("list")
-def list_topics() -> None:
+def list_topics(as_json: AsJson = False) -> None:
     """The broker's topics and their partition counts; the game's own are marked."""
     from confluent_kafka.admin import AdminClient
 
@@ -39,9 +42,48 @@ def list_topics() -> None:
     metadata = AdminClient({"bootstrap.servers": settings.bootstrap_servers}).list_topics(
         timeout=10
     )
-    for name in sorted(metadata.topics):
-        mark = "*" if name in ours else " "
-        typer.echo(f"{mark} {name}: {len(metadata.topics[name].partitions)} partitions")
+    rows = [
+        {"topic": name, "partitions": len(metadata.topics[name].partitions), "game": name in ours}
+        for name in sorted(metadata.topics)
+    ]
+    columns = {"game": "", "topic": "TOPIC", "partitions": "PARTITIONS"}
+    mark = {"game": lambda row: "*" if row["game"] else ""}
+    print_listing(rows, columns, as_json=as_json, empty="The broker has no topics.", cells=mark)
+
+
+@app.command()
+def describe(
+    topics: Annotated[
+        list[str] | None,
+        typer.Argument(help="Topics to describe [default: the game's three].", show_default=False),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Each topic's partitions (leader, replicas, first and end offsets) and its configs."""
+    from infra.topics import TopicMissing, describe_topics
+
+    settings = reachable_settings()
+    names = topics or [settings.actions_topic, settings.games_topic, settings.dlq_topic]
+    try:
+        facts = describe_topics(settings.bootstrap_servers, names)
+    except TopicMissing as err:
+        typer.echo(f"{err}; `moba topics list` shows those there are", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(facts))
+        return
+    for n, topic in enumerate(facts):
+        held = sum(p["end"] - p["start"] for p in topic["partitions"])
+        typer.echo(("\n" if n else "") + f"{topic['topic']}: {len(topic['partitions'])} "
+                   f"partitions, {held} messages held")  # fmt: skip
+        if topic["configs"] is None:
+            typer.echo(f"  configs: the broker does not say ({topic['configs_error']})")
+        else:
+            for key, value in sorted(topic["configs"].items()):
+                typer.echo(f"  {key} = {value}")
+        columns = {"partition": "PARTITION", "leader": "LEADER", "replicas": "REPLICAS"}
+        columns |= {"start": "START", "end": "END"}
+        print_listing(topic["partitions"], columns, as_json=False, empty="  (no partitions)")
 
 
 def reachable_settings() -> "Settings":
