@@ -203,12 +203,10 @@ def _known_games(data_dir: Path) -> "dict[int, GameState]":
 def _store(data_dir: Path | None) -> "GameStore":
     """The opened store, or a clear message and exit code 3."""
     from api.store import GameStore, NoStore, NotARecoveryStore
+    from infra.settings import Settings
 
-    if data_dir is None:
-        from infra.settings import Settings
-
-        data_dir = Settings().data_dir
-    store = GameStore(data_dir / "recovery")
+    settings = Settings()  # read even with --data-dir: a bad MOBA_* setting is said at once
+    store = GameStore((data_dir or settings.data_dir) / "recovery")
     try:
         store.open()
     except (NoStore, NotARecoveryStore) as err:
