@@ -87,11 +87,11 @@ def test_a_player_takes_a_seat_moves_and_reads_a_wall_rejection(page: Page) -> N
     expect(page.locator("#stat-grenades")).to_have_text("4")
     expect(token_at(page, "A2", 2, 8)).to_have_attribute("data-grenades", "4")
 
-    page.click("a.brand")  # back to the lobby, which lists the game the join created
+    page.click("a.brand")  # back to the lobby (leaving A2), which lists the game the join created
     expect(page.locator('#games tr[data-game="7"]')).to_contain_text("running")
-    page.get_by_role("button", name="Take a seat in game 7").click()
-    expect(page.locator("#seat-game")).to_have_value("7")
-    expect(page.locator("input[name=seat]:checked")).to_be_focused()  # a live seat, ready to go
+    page.get_by_role("button", name="Take a free seat in game 7").click()  # the server's offer
+    expect(page.locator("#game-title")).to_have_text(re.compile(r"^Game 7 · you are [AB][1-5]$"))
+    expect(page.locator(".token.me")).to_be_visible()  # the claim's answer: the seat is ours
 
 
 def test_a_spectator_watches_a_game_the_bots_play(
@@ -159,3 +159,71 @@ def test_the_page_reconnects_after_a_gateway_kill_and_resumes_from_the_latest_st
     assert int(page.locator("#stat-version").inner_text()) >= version
     page.keyboard.press("ArrowDown")
     expect(page.locator("#last")).to_have_text("can't move there: wall")
+
+
+@pytest.fixture
+def other_page(browser: Browser, gateway: GatewayProcess) -> Iterator[Page]:
+    """A second player: another browser context, so another tab session."""
+    context = browser.new_context(viewport={"width": 1280, "height": 820})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda err: errors.append(str(err)))
+    tab.set_default_timeout(WAIT_MS)
+    tab.goto(f"http://127.0.0.1:{gateway.settings.api_port}/")
+    yield tab
+    context.close()
+    assert errors == [], errors
+
+
+def test_two_players_pressing_play_now_at_once_get_two_seats_of_one_game(
+    page: Page, other_page: Page
+) -> None:
+    both = (page, other_page)
+    for tab in both:  # the store knows no game yet: both are offered seat A1 of game 1
+        expect(tab.locator("#games-empty")).to_be_visible()
+    page.click("#quick-play")
+    other_page.click("#quick-play")
+    for tab in both:  # the loser of the race for A1 was told, and moved on to the next seat
+        expect(tab.locator("#game-title")).to_have_text(re.compile(r"^Game 1 · you are (A1|B1)$"))
+        expect(tab.locator(".token.me")).to_be_visible()
+    titles = {tab.locator("#game-title").inner_text() for tab in both}
+    assert titles == {"Game 1 · you are A1", "Game 1 · you are B1"}
+
+
+def test_two_players_finish_a_game_click_the_rematch_and_keep_their_teams(
+    page: Page, other_page: Page, settings: Settings
+) -> None:
+    from domain.rematch import rematch_id
+
+    game, rematch = 14, rematch_id(14)
+    base = page.url.split("#")[0]
+    page.goto(f"{base}#/play/{game}/A2")
+    other_page.goto(f"{base}#/play/{game}/B2")
+    for tab, player in ((page, "A2"), (other_page, "B2")):
+        expect(tab.locator(".token.me")).to_have_attribute("data-player", player)
+    stop = threading.Event()
+    transport = KafkaTransport(settings, [game], history=0)
+    bots = threading.Thread(  # the eight other seats, quick, until the game is over
+        target=run_bots,
+        args=(transport, [(game, p) for p in PLAYERS if p not in ("A2", "B2")]),
+        kwargs={"rate": 40.0, "stop": stop, "seed": 14, "duration_s": 120},
+    )
+    bots.start()
+    try:
+        for tab in (page, other_page):
+            expect(tab.locator("#banner")).to_contain_text("Game over", timeout=120_000)
+            expect(tab.locator("#rematch")).to_have_text("Play the rematch")
+        page.click("#rematch")
+        other_page.click("#rematch")
+        for tab, player, team in ((page, "A2", "a"), (other_page, "B2", "b")):
+            expect(tab.locator("#game-title")).to_have_text(f"Game {rematch} · you are {player}")
+            me = tab.locator(".token.me")
+            expect(me).to_have_attribute("data-player", player)
+            expect(me).to_have_class(re.compile(rf"\bteam-{team}\b"))
+            expect(tab.locator("#banner")).to_be_hidden()
+        page.keyboard.press("ArrowDown")  # the rematch plays: the other player sees the move
+        expect(token_at(other_page, "A2", 2, 8)).to_be_visible()
+    finally:
+        stop.set()
+        bots.join(10)
+        transport.close()

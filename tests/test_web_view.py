@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, Route, WebSocketRoute, expect
 
 from api.app import create_app
-from domain.models import GameState, Move
-from domain.rules import fold, new_game
+from domain.models import GameState, Join, Move
+from domain.rules import fold, new_game, next_state
 from domain.wire import encode_state
 from infra.broker import EmbeddedBroker
 from infra.settings import Settings
@@ -181,3 +181,51 @@ def test_a_seat_that_is_not_on_the_board_sends_the_player_back_to_the_lobby(page
     page.goto(f"{ORIGIN}/#/play/4/Z9")
     expect(page.locator("#lobby")).to_be_visible()
     expect(page.locator("#seat-error")).to_contain_text("There is no seat Z9")
+
+
+def test_the_tab_keeps_one_session_in_its_sockets_and_leaving_the_screen_leaves_the_seat(
+    page: Page, fake: FakeGateway
+) -> None:
+    state = {"now": new_game(4)}
+
+    def answer(ws: WebSocketRoute, frame: dict) -> None:
+        session = ws.url.rsplit("session=", 1)[-1]
+        action = Join(game_id=4, player="A2", action_id=frame["action_id"], session=session)
+        if frame["type"] == "join":
+            state["now"] = next_state(state["now"], action)
+            send(ws, state["now"])
+
+    fake.on_connect = lambda ws: send(ws, state["now"])
+    fake.on_frame = answer
+    page.goto(f"{ORIGIN}/#/play/4/A2")
+    expect(page.locator('.token.me[data-player="A2"]')).to_be_visible()
+    session = page.evaluate("() => sessionStorage.getItem('moba-session')")
+    page.reload()  # a reload keeps the tab's session: the gateway keeps its seat
+    expect(page.locator('.token.me[data-player="A2"]')).to_be_visible()
+    urls = [ws.url for ws in fake.sockets]
+    assert len(urls) == 2 and all(f"session={session}" in url for url in urls)
+    assert session == page.evaluate("() => sessionStorage.getItem('moba-session')")
+    page.click("a.brand")  # back to the lobby: the seat is left, not kept for the grace
+    expect(page.locator("#lobby")).to_be_visible()
+    assert [f["type"] for f in fake.frames][-1] == "leave"
+
+
+def test_a_seat_another_player_holds_says_so_and_offers_the_next_free_seat(
+    page: Page, fake: FakeGateway
+) -> None:
+    held = next_state(new_game(4), Join(game_id=4, player="A2", session="another-tab-1"))
+
+    def refuse(ws: WebSocketRoute, frame: dict) -> None:
+        if frame["type"] == "join":
+            join = Join(game_id=4, player="A2", action_id=frame["action_id"], session="mine-1234")
+            send(ws, next_state(held, join))  # seat_taken
+
+    fake.on_connect = lambda ws: send(ws, held)
+    fake.on_frame = refuse
+    page.goto(f"{ORIGIN}/#/play/4/A2")  # chosen by hand: the page does not move by itself
+    expect(page.locator("#banner")).to_contain_text("Seat A2 is taken")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#note")).to_have_text("seat A2 is taken by another player")
+    page.click("#next-seat")  # the server's offer, knowing A2 is taken: B1 of game 4
+    expect(page.locator("#game-title")).to_have_text("Game 4 · you are B1")
+    assert "move" not in [f["type"] for f in fake.frames]

@@ -67,7 +67,7 @@ async function main() {
     $("where").textContent = player === null ? `Watching game ${gameId}` : `Game ${gameId}, seat ${player}`;
     document.title = player === null ? `moba: watching game ${gameId}` : `moba: game ${gameId} as ${player}`;
     const token = player === null ? null : sessionStorage.getItem(`moba-token-${gameId}-${player}`);
-    leave = openGame({ gameId, player, token, phrases, showLink });
+    leave = openGame({ gameId, player, token, phrases, showLink, go });
   }
 
   window.addEventListener("hashchange", show);

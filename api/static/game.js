@@ -1,10 +1,14 @@
 // The game screen: one socket to the gateway, the view model, the board, and the keys.
-// A player's seat (game, player, token) is in the socket's URL; frames carry only intents.
+// A player's seat (game, player, token, the tab's session) is in the socket's URL; frames
+// carry only intents. Leaving the screen leaves the seat; after GAME OVER a button plays
+// the rematch the finished state names, as the same player (so in the same team).
 
 import { drawBoard } from "./board.js";
+import { markSuggested, nextSeat, tabSession, wasSuggested } from "./seats.js";
 import { GameSocket } from "./socket.js";
 import {
-  absorb, disconnected, idleReason, livePlayers, newView, noted, sent, undelivered, winnerWords,
+  absorb, disconnected, idleReason, livePlayers, newView, noted, seated, sent, undelivered,
+  winnerWords,
 } from "./view.js";
 
 const MOVE_KEYS = { ArrowUp: "up", ArrowDown: "down", ArrowLeft: "left", ArrowRight: "right" };
@@ -18,21 +22,27 @@ function teamCount(state, team) {
 }
 
 /** The URL of the socket for a seat (`player` set) or for watching (`player` null). */
-export function socketUrl(gameId, player, token) {
+export function socketUrl(gameId, player, token, session = null) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const base = `${scheme}://${location.host}/games/${gameId}`;
   if (player === null) return `${base}/watch`;
   const query = new URLSearchParams({ player });
   if (token) query.set("token", token);
+  if (session) query.set("session", session);
   return `${base}/play?${query}`;
 }
 
-/** Show game `gameId` as `player` (null: watch); returns a function that leaves it. */
-export function openGame({ gameId, player, token, phrases, showLink }) {
+/** Show game `gameId` as `player` (null: watch); `go(hash)` navigates; returns a function that leaves it. */
+export function openGame({ gameId, player, token, phrases, showLink, go }) {
   let view = newView(gameId, player);
   let counter = 0;
-  const session = Math.random().toString(36).slice(2, 10);
+  const session = player === null ? null : tabSession();
+  const idPrefix = Math.random().toString(36).slice(2, 10);
   const playing = player !== null;
+  const suggested = playing && wasSuggested(gameId, player); // a lost race moves on by itself
+  const joins = new Set(); // our joins' action ids: their answers say whose the seat is
+  let seatMine = false;
+  let movingOn = false;
 
   $("game-title").textContent = playing ? `Game ${gameId} · you are ${player}` : `Watching game ${gameId}`;
   $("play-panel").hidden = !playing;
@@ -43,11 +53,12 @@ export function openGame({ gameId, player, token, phrases, showLink }) {
   board.setAttribute("aria-label", `Board of game ${gameId}: waiting for its state`);
   render();
 
-  const socket = new GameSocket(socketUrl(gameId, player, token), {
+  const socket = new GameSocket(socketUrl(gameId, player, token, session), {
     onFrame: (frame) => {
       if (typeof frame.version === "number") {
         if (view.state === null) view = noted(view, null); // the "no state yet" notice is over
         view = absorb(view, frame, performance.now(), phrases);
+        if (frame.last && joins.has(frame.last.action_id)) answered(frame);
       } else if (frame.type === "undelivered") {
         view = undelivered(view, frame.action_id, frame.reason ?? "not acknowledged");
       } else if (frame.type === "waiting" && view.state === null) {
@@ -69,6 +80,32 @@ export function openGame({ gameId, player, token, phrases, showLink }) {
     },
   }).start();
 
+  /** The server's answer to our join: the seat is ours, or another session won it. */
+  function answered(state) {
+    const taken = !state.last.accepted && state.last.reason === "seat_taken";
+    seatMine = state.last.accepted;
+    view = seated(view, taken);
+    if (taken && suggested) moveOn(state);
+  }
+
+  /** Take the next free seat the server offers, knowing what `state` shows taken. */
+  async function moveOn(state) {
+    if (movingOn) return;
+    movingOn = true;
+    const taken = [...Object.keys(state.seats ?? {}), player].map((p) => `${state.game_id}:${p}`);
+    view = noted(view, `seat ${player} was taken a moment ago: taking the next free seat…`);
+    render();
+    try {
+      const offer = await nextSeat({ taken });
+      markSuggested(offer.game_id, offer.player);
+      go(`#/play/${offer.game_id}/${offer.player}`);
+    } catch (err) {
+      movingOn = false;
+      view = noted(view, `no other seat to take: ${err.message}`);
+      render();
+    }
+  }
+
   function intend(type, direction) {
     const reason = type === "join" ? null : idleReason(view);
     if (reason !== null) {
@@ -77,7 +114,8 @@ export function openGame({ gameId, player, token, phrases, showLink }) {
       return;
     }
     counter += 1;
-    const actionId = `web-${session}-${counter}`;
+    const actionId = `web-${idPrefix}-${counter}`;
+    if (type === "join") joins.add(actionId);
     const frame = direction === undefined ? { type, action_id: actionId } : { type, direction, action_id: actionId };
     if (socket.send(frame)) {
       if (type !== "join") view = sent(view, actionId, performance.now());
@@ -122,12 +160,39 @@ export function openGame({ gameId, player, token, phrases, showLink }) {
 
   function renderBanner(state, me) {
     const banner = $("banner");
-    if (state !== null && state.status === "finished") {
+    if (state !== null && state.status !== "running") {
       banner.replaceChildren(document.createTextNode(`Game over: ${winnerWords(state)}`));
       const small = document.createElement("small");
-      small.textContent = "Back to the lobby to play another";
-      banner.append(small);
+      if (state.rematch !== null && state.rematch !== undefined) {
+        const verb = playing ? "Play" : "Watch";
+        const where = playing ? `#/play/${state.rematch}/${player}` : `#/watch/${state.rematch}`;
+        const again = document.createElement("button");
+        again.type = "button";
+        again.id = "rematch";
+        again.className = "primary";
+        again.textContent = `${verb} the rematch`;
+        again.title = `Game ${state.rematch}, the same teams`;
+        again.addEventListener("click", () => go(where));
+        small.textContent = playing ? `game ${state.rematch}, you stay ${player}, with the same teams` : `game ${state.rematch}`;
+        banner.append(again, small);
+      } else {
+        small.textContent = "Back to the lobby to play another";
+        banner.append(small);
+      }
       banner.className = "banner";
+      banner.hidden = false;
+    } else if (view.seatTaken) {
+      banner.replaceChildren(document.createTextNode(`Seat ${player} is taken`));
+      const next = document.createElement("button");
+      next.type = "button";
+      next.id = "next-seat";
+      next.className = "primary";
+      next.textContent = "Take the next free seat";
+      next.addEventListener("click", () => moveOn(state));
+      const small = document.createElement("small");
+      small.textContent = "another player holds it";
+      banner.append(next, small);
+      banner.className = "banner strip";
       banner.hidden = false;
     } else if (me && !me.alive) {
       banner.replaceChildren(document.createTextNode("You are eliminated"));
@@ -160,6 +225,11 @@ export function openGame({ gameId, player, token, phrases, showLink }) {
   $("controls").addEventListener("click", onPad);
   board.focus();
   return () => {
+    // leaving the screen leaves the seat; a closed tab is left by the gateway after a grace
+    if (playing && seatMine && view.state?.status === "running") {
+      counter += 1;
+      socket.send({ type: "leave", action_id: `web-${idPrefix}-${counter}` });
+    }
     socket.stop();
     document.removeEventListener("keydown", onKey);
     $("controls").removeEventListener("click", onPad);

@@ -1,5 +1,8 @@
 // The lobby: the games the server knows (GET /games, read from the recovery store) and a
-// form to take a seat. It refreshes while shown; a click watches a game or fills the form.
+// form to take a seat. It refreshes while shown; a click watches a game or takes the next
+// free seat the server offers (GET /lobby/seat).
+
+import { markSuggested, nextSeat } from "./seats.js";
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 2000;
@@ -62,24 +65,17 @@ export function lobby(seats, go) {
     gameInput.value = String(ids.length ? Math.max(...ids) + 1 : 1);
   }
 
-  async function seatIn(game) {
-    // a seat that looks free: a player still alive, of the team with fewer alive, at random
-    // (the server does not say who is connected; the player can pick another seat)
-    gameInput.value = String(game.game_id);
-    const team = game.live_players.A <= game.live_players.B ? "A" : "B";
-    let alive = [];
+  async function takeSeat(gameId = null) {
+    // the server's next free seat (of this game, or of any open game, or a new game);
+    // the claim decides: a lost race moves on to the next seat by itself
+    $("seat-error").textContent = "";
     try {
-      const response = await fetch(`/games/${game.game_id}`);
-      if (response.ok) {
-        const { state } = await response.json();
-        alive = seats.filter((s) => s.team === team && state.players[s.player]?.alive);
-      }
-    } catch {
-      // the listing was enough to fill the game id; any seat will do
+      const offer = await nextSeat({ game: gameId });
+      markSuggested(offer.game_id, offer.player);
+      go(`#/play/${offer.game_id}/${offer.player}`);
+    } catch (err) {
+      $("seat-error").textContent = `No seat to take: ${err.message}`;
     }
-    const pick = alive[Math.floor(Math.random() * alive.length)] ?? seats.find((s) => s.team === team);
-    $(`seat-${pick.player}`).checked = true;
-    $(`seat-${pick.player}`).focus();
   }
 
   form.addEventListener("submit", (event) => {
@@ -98,6 +94,7 @@ export function lobby(seats, go) {
     if (id !== null) go(`#/watch/${id}`);
   });
   $("new-game").addEventListener("click", newGame);
+  $("quick-play").addEventListener("click", () => takeSeat());
 
   async function refresh() {
     try {
@@ -127,7 +124,11 @@ export function lobby(seats, go) {
   function row(game) {
     const tr = document.createElement("tr");
     tr.dataset.game = game.game_id;
-    const status = game.status === "finished" ? `over: ${game.winner === "draw" ? "draw" : `team ${game.winner} won`}` : "running";
+    const status = {
+      running: "running",
+      finished: `over: ${game.winner === "draw" ? "draw" : `team ${game.winner} won`}`,
+      abandoned: "abandoned",
+    }[game.status] ?? game.status;
     const cells = [
       [String(game.game_id), ""],
       [status, `badge ${game.status}`],
@@ -152,7 +153,9 @@ export function lobby(seats, go) {
     const td = document.createElement("td");
     td.append(
       button("Watch", `Watch game ${game.game_id}`, () => go(`#/watch/${game.game_id}`)),
-      button("Play", `Take a seat in game ${game.game_id}`, () => seatIn(game)),
+      ...(game.status === "running"
+        ? [button("Play", `Take a free seat in game ${game.game_id}`, () => takeSeat(game.game_id))]
+        : []),
     );
     tr.append(td);
     return tr;

@@ -5,7 +5,7 @@
 export function newView(gameId, player) {
   return {
     gameId, player, state: null, lastWords: null, lastRejected: false,
-    latencyMs: null, note: null, pending: {},
+    latencyMs: null, note: null, pending: {}, seatTaken: false,
   };
 }
 
@@ -51,11 +51,17 @@ export function noted(view, note) {
   return { ...view, note };
 }
 
-/** Why no key can do anything now (game over, eliminated), or null. */
+/** `view` after the server answered our `join`: the seat is ours, or another session holds it. */
+export function seated(view, taken) {
+  return { ...view, seatTaken: taken };
+}
+
+/** Why no key can do anything now (game over, seat taken, eliminated), or null. */
 export function idleReason(view) {
   const state = view.state;
   if (state === null || view.player === null) return null;
-  if (state.status === "finished") return `the game is over (${winnerWords(state)})`;
+  if (state.status !== "running") return `the game is over (${winnerWords(state)})`;
+  if (view.seatTaken) return `seat ${view.player} is taken by another player`;
   const me = state.players[view.player];
   if (me === undefined) return `there is no player ${view.player} in game ${view.gameId}`;
   if (!me.alive) return "you are eliminated: watch the others";
@@ -71,8 +77,9 @@ export function outcomeWords(outcome, phrases) {
   return template.replace("{direction}", outcome.direction ?? "");
 }
 
-/** `team A wins`, `draw`, or `no winner yet`. */
+/** `team A wins`, `draw`, `abandoned`, or `no winner yet`. */
 export function winnerWords(state) {
+  if (state.status === "abandoned") return "abandoned: nobody played for a while";
   if (state.winner === null || state.winner === undefined) return "no winner yet";
   return state.winner === "draw" ? "draw" : `team ${state.winner} wins`;
 }
