@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import FastAPI, Query
+from fastapi import FastAPI, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
@@ -88,18 +88,26 @@ def add_web_page(app: FastAPI, games: Games) -> None:
                 max_length=100,
             ),
         ] = [],  # noqa: B006 (FastAPI copies query defaults)
+        game: Annotated[
+            int | None, Query(ge=0, le=MAX_GAME_ID, description="Only a seat of this game.")
+        ] = None,
     ) -> SeatOffer:
         """The next free seat of an open game, or the first seat of a new game.
 
         From the recovery store, which may be a moment old: claim it with a `join`, and
-        after a `seat_taken` ask again, naming what the answer showed taken.
+        after a `seat_taken` ask again, naming what the answer showed taken. With `game`,
+        a seat of that game only (409 when it has none free).
         """
         seen = frozenset(_taken(t) for t in taken)
         try:
             known = await run_in_threadpool(games)
         except NoStore:  # no dataflow has kept a game yet: the first seat of game 1
             known = []
+        if game is not None:
+            known = [s for s in known if s.game_id == game] or [new_game(game)]
         offer = next_seat(known, seen)
+        if game is not None and offer.game_id != game:
+            raise HTTPException(409, f"game {game} has no free seat: it is full or over")
         return SeatOffer(**offer._asdict())
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -67,3 +67,11 @@ def test_with_no_games_yet_the_lobby_offers_the_first_seat_of_game_1(client: Tes
 def test_a_malformed_taken_seat_is_a_422_naming_it(client: TestClient, taken: str) -> None:
     answer = client.get("/lobby/seat", params={"taken": taken})
     assert answer.status_code == 422 and repr(taken[:40]) in answer.json()["message"]
+
+
+def test_a_seat_of_one_game_is_offered_on_request(client: TestClient) -> None:
+    offer = client.get("/lobby/seat", params={"game": 9, "taken": ["9:A1", "9:B1"]}).json()
+    assert offer == {"game_id": 9, "player": "A2", "team": "A", "new": False}
+    everyone = [f"9:{team}{i}" for team in "AB" for i in range(1, 6)]
+    full = client.get("/lobby/seat", params={"game": 9, "taken": everyone})
+    assert full.status_code == 409 and full.json()["message"].startswith("game 9 has no free seat")
