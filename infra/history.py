@@ -54,18 +54,16 @@ class LogTrimmed(RuntimeError):
 def read_log(
     settings: Settings, topic: str, partition: int, stall_s: float = 30.0, gap_grace_s: float = 1.0
 ) -> list[Record]:
-    """Every record of `partition`, offset 0 to its end when asked; `LogTrimmed` if 0 is gone.
+    """Every record of `partition`, offset 0 to its end; `LogTrimmed` if offset 0 is gone.
 
     Offsets are contiguous on `actions`: a fetch that skips some is read again until they
     arrive (Tansu stores a batch after moving the end past it); a hole still there after
     `gap_grace_s` is read past with a warning, exactly as the dataflow's source does.
     """
     with _consumer(settings, **{"auto.offset.reset": "error"}) as consumer:
-        low, high = _watermarks(consumer, topic, partition, settings.bootstrap_servers)
-        if high == 0:
-            return []
+        low, _ = _watermarks(consumer, topic, partition, settings.bootstrap_servers)
         try:
-            return _read(consumer, topic, partition, 0, high, stall_s, gap_grace_s)
+            return _read(consumer, topic, partition, True, stall_s, gap_grace_s)
         except LogTrimmed as err:
             if err.first is None and low > 0:
                 raise LogTrimmed(topic, partition, low) from None  # where it starts now
@@ -75,16 +73,14 @@ def read_log(
 def read_kept(
     settings: Settings, topic: str, partition: int, stall_s: float = 30.0
 ) -> list[Record]:
-    """Every record `partition` still keeps, from its start to its end when asked.
+    """Every record `partition` still keeps, from wherever its log starts now to its end.
 
-    For a topic with one writer per partition (`games`): no fetch skips a batch there,
-    and the start the broker names is where its log starts.
+    For a topic with one writer per partition (`games`), trimmed by retention as the
+    broker likes: no fetch skips a batch there.
     """
-    with _consumer(settings) as consumer:
-        low, high = _watermarks(consumer, topic, partition, settings.bootstrap_servers)
-        if high <= low:
-            return []
-        return _read(consumer, topic, partition, low, high, stall_s, gap_grace_s=0.0)
+    with _consumer(settings, **{"auto.offset.reset": "earliest"}) as consumer:
+        _watermarks(consumer, topic, partition, settings.bootstrap_servers)
+        return _read(consumer, topic, partition, False, stall_s, gap_grace_s=0.0)
 
 
 class _consumer:
@@ -95,7 +91,7 @@ class _consumer:
     """
 
     def __init__(self, settings: Settings, **extra: Any) -> None:
-        config = consumer_config(settings, **{"enable.partition.eof": False, **extra})
+        config = consumer_config(settings, **{"enable.partition.eof": True, **extra})
         self._consumer = Consumer({**config, "logger": _QUIET})
 
     def __enter__(self) -> Consumer:
@@ -125,43 +121,53 @@ def _read(
     consumer: Consumer,
     topic: str,
     partition: int,
-    start: int,
-    end: int,
+    whole: bool,
     stall_s: float,
     gap_grace_s: float,
 ) -> list[Record]:
-    """Records `start` to `end` - 1, in offset order, none skipped unless gone for good."""
+    """The records from offset 0 (`whole`) or the log's start to its end, none skipped.
+
+    The end is where a fetch reports the partition's end (`PARTITION_EOF`) with every
+    offset before it read: not the broker's ListOffsets, which Tansu answers with a
+    stored batch's offset rather than the log's end.
+    """
     guard = GapGuard(gap_grace_s)
-    guard.expect(partition, start)
-    consumer.assign([TopicPartition(topic, partition, start)])
+    guard.expect(partition, 0)
+    consumer.assign([TopicPartition(topic, partition, 0)])
     records: list[Record] = []
     progress = time.monotonic()
-    while guard.next_offset(partition) < end:
+    end = -1  # the end the last fetch reported
+    while end < 0 or guard.next_offset(partition) < end:
         if time.monotonic() - progress > stall_s:
             raise LogUnavailable(
                 f"{topic}[{partition}]: no progress for {stall_s:.0f} s at offset "
-                f"{guard.next_offset(partition)} of {end}"
+                f"{guard.next_offset(partition)}"
             )
         for msg in consumer.consume(10_000, 0.2):
             error = msg.error()
             if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    end = msg.offset()
+                    progress = time.monotonic()
+                    continue
                 if error.code() == KafkaError._AUTO_OFFSET_RESET:
                     raise LogTrimmed(topic, partition, None)
                 if error.fatal():
                     raise LogUnavailable(f"cannot read {topic}[{partition}]: {error.str()}")
                 continue  # transient: librdkafka retries
+            if not whole and not records:
+                guard.expect(partition, msg.offset())  # where the kept log starts
             now = time.monotonic()
             verdict = guard.admit(partition, msg.offset(), now)
             if verdict is Verdict.REREAD:
                 consumer.seek(TopicPartition(topic, partition, guard.next_offset(partition)))
-                break  # the rest of this fetch is stale
+                end = -1  # the rest of this fetch is stale, its end too
+                break
             if verdict is Verdict.DELIVER:
                 records.append(Record(msg.offset(), msg.timestamp()[1], msg.key(), msg.value()))
                 progress = now
-                if msg.offset() + 1 >= end:
-                    break
         for _, missing, found in guard.read_past:
-            if missing == start and start == 0:
+            if missing == 0:
                 raise LogTrimmed(topic, partition, found)
             log.warning(
                 "%s[%d]: offsets %d to %d missing; read past", topic, partition, missing, found - 1
