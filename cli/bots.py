@@ -1,5 +1,6 @@
 """`moba bots`: scripted players for one game or many; also a load generator."""
 
+import json
 import signal
 import threading
 from typing import Annotated
@@ -82,6 +83,12 @@ def bots(
         float | None, typer.Option(help="Stop after this many seconds (default: when games end).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the bots' choices.")] = 0,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the final figures as one JSON object (progress goes to stderr)."
+        ),
+    ] = False,
 ) -> None:
     """Play the given players of the given games until they end, the duration passes, or Ctrl-C."""
     from cli.logs import to_file
@@ -96,10 +103,12 @@ def bots(
     stop = threading.Event()
 
     def report(tally: Tally, elapsed_s: float) -> None:
-        typer.echo(tally.line(elapsed_s))
+        typer.echo(tally.line(elapsed_s), err=as_json)
 
     log_path = settings.data_dir / "logs" / "bots.log"
-    typer.echo(f"{len(seats)} bots in {len(game_ids)} game(s) at {rate}/s; Ctrl-C stops them")
+    typer.echo(
+        f"{len(seats)} bots in {len(game_ids)} game(s) at {rate}/s; Ctrl-C stops them", err=as_json
+    )
     stopped_by: list[int] = []
 
     def stop_on(signum: int, _frame: object) -> None:
@@ -126,6 +135,6 @@ def bots(
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    typer.echo(f"done: {tally.line()}")
+    typer.echo(json.dumps(tally.summary()) if as_json else f"done: {tally.line()}")
     if stopped_by:
         raise typer.Exit(128 + stopped_by[0])  # the shell's convention: 130 after Ctrl-C

@@ -31,7 +31,11 @@ def client(
     ] = None,
     token: Annotated[
         str | None,
-        typer.Option(help="Join token, sent with every action (for closed games)."),
+        typer.Option(
+            envvar="MOBA_TOKEN",
+            help="Join token, sent with every action (closed games); best from MOBA_TOKEN, "
+            "which `ps` does not show.",
+        ),
     ] = None,
 ) -> None:
     """Play PLAYER in game GAME until you press q; without --player, watch it."""

@@ -24,7 +24,15 @@ def demo(
     player: Annotated[str, typer.Option(help="Who you play.")] = "A2",
     game: Annotated[int, typer.Option(help="Game id.", min=0)] = 1,
     rate: Annotated[float, typer.Option(help="Intents per second of all bots.", min=0.1)] = 3.0,
-    port: Annotated[int, typer.Option(help="Broker port (default 9092, or any free one).")] = 0,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            show_default="9092, or a free port if 9092 is taken",
+            help="Port of the demo's own broker.",
+        ),
+    ] = None,
 ) -> None:
     """Start a broker, the topics, the dataflow, the API and nine bots, then the client for PLAYER.
 

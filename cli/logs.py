@@ -55,8 +55,8 @@ def logs(
     name: Annotated[
         str | None,
         typer.Argument(
-            help="Which log: dataflow, api, broker (or client-..., bots) [default: list them].",
-            show_default=False,
+            help="Which log: dataflow, api, broker (or client-..., bots).",
+            show_default="list them",
         ),
     ] = None,
     follow: Annotated[

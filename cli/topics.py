@@ -55,7 +55,7 @@ def list_topics(as_json: AsJson = False) -> None:
 def describe(
     topics: Annotated[
         list[str] | None,
-        typer.Argument(help="Topics to describe [default: the game's three].", show_default=False),
+        typer.Argument(help="Topics to describe.", show_default="the game's three"),
     ] = None,
     as_json: AsJson = False,
 ) -> None:

@@ -41,19 +41,36 @@ class Tally:
 
     def line(self, elapsed_s: float | None = None) -> str:
         """One line for a terminal: counts, rate and latency percentiles."""
-        elapsed_s = self.elapsed_s if elapsed_s is None else elapsed_s
-        rate = self.sent / elapsed_s if elapsed_s > 0 else 0.0
+        figures = self.summary(elapsed_s)
         text = (
-            f"sent {self.sent} ({rate:.1f}/s), answered {self.answered}, "
+            f"sent {self.sent} ({figures['rate_per_s']:.1f}/s), answered {self.answered}, "
             f"rejected {self.rejected}, undelivered {self.undelivered}, "
             f"games over {len(self.finished)}"
         )
-        if len(self.latencies_ms) >= 2:
-            cuts = statistics.quantiles(self.latencies_ms, n=100)
-            text += f", latency p50 {cuts[49]:.0f} ms p99 {cuts[98]:.0f} ms"
+        if figures["latency_p50_ms"] is not None:
+            text += f", latency p50 {figures['latency_p50_ms']:.0f} ms"
+            text += f" p99 {figures['latency_p99_ms']:.0f} ms"
         if self.link is not None and not self.link.up:
             text += f", broker {self.link.detail}"
         return text
+
+    def summary(self, elapsed_s: float | None = None) -> dict[str, float | int | None]:
+        """The figures of `line` as plain values, for programs (`moba bots --json`)."""
+        elapsed_s = self.elapsed_s if elapsed_s is None else elapsed_s
+        cuts = (
+            statistics.quantiles(self.latencies_ms, n=100) if len(self.latencies_ms) >= 2 else None
+        )
+        return {
+            "sent": self.sent,
+            "answered": self.answered,
+            "rejected": self.rejected,
+            "undelivered": self.undelivered,
+            "games_over": len(self.finished),
+            "elapsed_s": round(elapsed_s, 3),
+            "rate_per_s": self.sent / elapsed_s if elapsed_s > 0 else 0.0,
+            "latency_p50_ms": None if cuts is None else round(cuts[49], 1),
+            "latency_p99_ms": None if cuts is None else round(cuts[98], 1),
+        }
 
 
 def run_bots(

@@ -154,8 +154,10 @@ def test_every_entry_point_names_a_bad_setting_and_exits_2(
     result = CliRunner().invoke(cli, command, env=env)
 
     assert result.exit_code == 2, result.output
-    assert f"bad setting {variable}" in result.output
-    assert what in result.output
+    if "Invalid value" in result.output:  # an option that reads its variable itself (moba api)
+        assert f"(env var: '{variable}')" in result.output
+    else:
+        assert f"bad setting {variable}" in result.output and what in result.output
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
     if variable == "MOBA_SECRET":
         assert value not in result.output

@@ -18,6 +18,7 @@ from infra.recovery import move_aside, remove_older_aside
 from infra.settings import Settings
 from tests.kafka_helpers import produce_actions, produce_raw
 from tests.programs import MOBA
+from tests.test_cli_hostile import store_of
 
 
 def a_store(directory: Path) -> Path:
@@ -155,3 +156,35 @@ def test_the_command_says_its_version_and_completes_in_the_shell() -> None:
 
     assert version.returncode == 0 and version.stdout.startswith("moba ")
     assert completed.stdout.split() == ["topics"]
+
+
+@pytest.mark.slow
+def test_the_bots_summary_is_one_json_object_with_json(
+    settings: Settings, run_dataflow: Callable[..., object]
+) -> None:
+    run_dataflow(workers=1)
+    result = CliRunner().invoke(
+        cli,
+        ["bots", "--game", "2", "--rate", "10", "--duration", "3", "--json"],
+        env=settings.as_env(),
+    )
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["sent"] > 0 and summary["answered"] > 0 and summary["undelivered"] == 0
+    assert summary["latency_p50_ms"] is not None and 0 < summary["latency_p50_ms"] < 5000
+    assert "bots in 1 game(s)" in result.stderr
+
+
+def test_games_list_as_json_has_every_game_with_plain_values(tmp_path: Path) -> None:
+    data = store_of(tmp_path, [Join(game_id=g, player="B2", action_id=str(g)) for g in (4, 9)])
+
+    result = CliRunner().invoke(cli, ["games", "list", "--json", "--data-dir", str(data)])
+
+    assert result.exit_code == 0, result.output
+    games = json.loads(result.stdout)
+    assert [(g["game_id"], g["status"], g["version"], g["archived"]) for g in games] == [
+        (4, "running", 1, False),
+        (9, "running", 1, False),
+    ]
+    assert all(isinstance(g["age_s"], float) for g in games)
