@@ -188,3 +188,21 @@ def test_games_list_as_json_has_every_game_with_plain_values(tmp_path: Path) -> 
         (9, "running", 1, False),
     ]
     assert all(isinstance(g["age_s"], float) for g in games)
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        (["client"], ["[env var: MOBA_TOKEN]"]),
+        (["api"], ["[env var: MOBA_API_PORT]", "[default: (8000)]", "[default: (.moba)]"]),
+        (["demo"], ["[default: (9092, or a free port if 9092 is taken)]"]),
+        (["logs"], ["[default: (list them)]", "[default: 40]"]),
+        (["games", "list"], ["[env var: MOBA_DATA_DIR]", "--json"]),
+    ],
+)
+def test_help_shows_each_options_variable_and_default(command: list[str], shown: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"], env={"COLUMNS": "300"})
+
+    assert result.exit_code == 0
+    for text in shown:
+        assert text in result.output
