@@ -1,13 +1,14 @@
 """The dataflow's own figures, written as a Prometheus text file that the API serves.
 
 Each dataflow process keeps its counters here and rewrites `<data_dir>/metrics/
-dataflow-<pid>.prom` every second (atomically: a reader never sees half a file). The
+dataflow-<host>-<pid>.prom` every second (atomically: a reader never sees half a file). The
 API's `/metrics` adds every such file that is fresh, so one scrape sees the API and
 every dataflow process; the files also suit node_exporter's textfile collector. A file
 rather than a port: the dataflow opens no socket, and `-i/-a` processes need no ports.
 """
 
 import os
+import socket
 import threading
 import time
 from pathlib import Path
@@ -17,7 +18,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, write_to_te
 EVERY_S = 1.0
 
 REGISTRY = CollectorRegistry()
-PROCESS = str(os.getpid())
+# containers sharing one data volume may all be pid 1: the host name tells them apart
+PROCESS = f"{socket.gethostname()}-{os.getpid()}"
 ACTIONS_READ = Counter(
     "moba_dataflow_actions_read",
     "Messages read from the actions topic by this dataflow process.",
