@@ -1,11 +1,11 @@
 """How fast the broker serves a game's newest state, measured every few seconds while `moba up` runs.
 
 The embedded brokers age: Tansu lists every stored batch of a partition on each fetch,
-so its reads slow as games are played (seconds after a few minutes of real load), and
-noida slows with the memory its log takes. The probe reads the newest message of one
+so its reads slow as games are played (seconds after a few minutes of real load); noida
+follows the machine's load, and its log fills memory. The probe reads the newest message of one
 `games` partition at a time, round-robin (what every player's client does all the time),
-and writes nothing, so it leaves no trace in any topic. When every read of the last
-`window` probes took longer than `slow_ms`, the broker has degraded for a while.
+and writes nothing, so it leaves no trace in any topic. When each of the last `window`
+reads took longer than `slow_ms`, the broker has degraded for a while.
 """
 
 import logging
@@ -22,7 +22,7 @@ from infra.kafka import consumer_config
 from infra.settings import Settings
 
 EVERY_S = 5.0  # one read every 5 s
-WINDOW = 6  # "for a while": every read of the last 30 s
+WINDOW = 6  # "for a while": 6 reads in a row, 30 s or more
 SLOW_MS = 1000.0  # a healthy read takes milliseconds
 TIMEOUT_S = 10.0  # a read not answered by then counts as this long
 
@@ -110,8 +110,14 @@ class BrokerProbe:
     def _warning(self) -> str:
         last = list(self.reads_ms)[-self.window :]
         return (
-            f"the embedded broker has slowed down: reading a game's newest state took "
-            f"{min(last) / 1000:.1f} to {max(last) / 1000:.1f} s (median "
-            f"{statistics.median(last) / 1000:.1f} s) for the last {self.window * self.every_s:.0f} s, "
-            f"where a healthy broker takes milliseconds; players feel it as lag. {self.advice}"
+            f"the embedded broker has slowed down: each of its last {self.window} reads of a "
+            f"game's newest state took over {_seconds(self.slow_ms)} (median "
+            f"{_seconds(statistics.median(last))}, slowest {_seconds(max(last))}), where a "
+            f"healthy broker takes milliseconds; players feel it as lag. {self.advice}"
         )
+
+
+def _seconds(ms: float) -> str:
+    if ms >= TIMEOUT_S * 1000:
+        return f"{TIMEOUT_S:g} s or more"
+    return f"{ms / 1000:.1f} s" if ms >= 100 else f"{ms:.0f} ms"
