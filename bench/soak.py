@@ -34,9 +34,9 @@ from dataflows import launch
 from dataflows.process import Process
 from dataflows.records import REASON_HEADER, SOURCE_HEADER, Inbound
 from dataflows.source import ActionsSource
-from domain.models import Action
+from domain.models import Action, Tick
 from domain.rules import new_game, next_state
-from domain.wire import InvalidMessage, decode_action, decode_state, encode_action
+from domain.wire import InvalidMessage, decode_action, decode_record, decode_state, encode_action
 from infra.broker import EmbeddedBroker, free_port
 from infra.kafka import (
     consumer_config,
@@ -434,7 +434,9 @@ def in_log_order(log: dict[int, list[Message]]) -> dict[int, list[Action]]:
     by_game: dict[int, list[Action]] = {}
     for messages in log.values():
         for msg in messages:
-            action = decode_action(msg.value)
+            action = decode_record(msg.value)
+            if isinstance(action, Tick):
+                continue  # the dataflow's clock record: no game's action
             by_game.setdefault(action.game_id, []).append(action)
     return by_game
 
