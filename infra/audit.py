@@ -155,8 +155,11 @@ def _differences(recorded: object, replayed: object, path: str = "") -> list[str
         return found
     if recorded == replayed:
         return []
-    shown = lambda v: json.dumps(v) if v is not None else "(absent)"  # noqa: E731
-    return [f"{path or 'state'}: recorded {shown(recorded)}, replayed {shown(replayed)}"]
+    return [f"{path or 'state'}: recorded {_shown(recorded)}, replayed {_shown(replayed)}"]
+
+
+def _shown(value: object) -> str:
+    return json.dumps(value) if value is not None else "(absent)"
 
 
 def _span(versions: list[int]) -> str:

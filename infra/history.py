@@ -144,10 +144,10 @@ def _read(
                 f"{guard.next_offset(partition)}"
             )
         for msg in consumer.consume(10_000, 0.2):
-            error = msg.error()
+            error, offset = msg.error(), msg.offset() or 0  # every message has an offset
             if error is not None:
                 if error.code() == KafkaError._PARTITION_EOF:
-                    end = msg.offset()
+                    end = offset
                     progress = time.monotonic()
                     continue
                 if error.code() == KafkaError._AUTO_OFFSET_RESET:
@@ -156,15 +156,15 @@ def _read(
                     raise LogUnavailable(f"cannot read {topic}[{partition}]: {error.str()}")
                 continue  # transient: librdkafka retries
             if not whole and not records:
-                guard.expect(partition, msg.offset())  # where the kept log starts
+                guard.expect(partition, offset)  # where the kept log starts
             now = time.monotonic()
-            verdict = guard.admit(partition, msg.offset(), now)
+            verdict = guard.admit(partition, offset, now)
             if verdict is Verdict.REREAD:
                 consumer.seek(TopicPartition(topic, partition, guard.next_offset(partition)))
                 end = -1  # the rest of this fetch is stale, its end too
                 break
             if verdict is Verdict.DELIVER:
-                records.append(Record(msg.offset(), msg.timestamp()[1], msg.key(), msg.value()))
+                records.append(Record(offset, msg.timestamp()[1], msg.key(), msg.value()))
                 progress = now
         for _, missing, found in guard.read_past:
             if missing == 0:
