@@ -147,6 +147,11 @@ def build_app(
     for key in keymap.QUIT_KEYS:
         bindings.add(key)(_quit)
 
+    @bindings.add(keymap.INTERRUPT_KEY)
+    def _interrupt(event: KeyPressEvent) -> None:
+        """Quit cleanly as q does; the command then exits 130, as after any Ctrl-C."""
+        event.app.exit(exception=KeyboardInterrupt())
+
     @bindings.add(keymap.REMATCH_KEY)
     def _rematch(event: KeyPressEvent) -> None:
         """After GAME OVER: go to the rematch the finished state names."""

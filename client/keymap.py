@@ -5,7 +5,8 @@ from domain.models import Action, Move, Throw
 
 MOVE_KEYS: dict[str, Direction] = {"up": "up", "down": "down", "left": "left", "right": "right"}
 THROW_KEYS: dict[str, Direction] = {"w": "up", "a": "left", "s": "down", "d": "right"}
-QUIT_KEYS = ("q", "c-c")
+QUIT_KEYS = ("q",)
+INTERRUPT_KEY = "c-c"  # quits like q, then the command exits 130 as after any Ctrl-C
 REMATCH_KEY = "n"  # after GAME OVER: the rematch the finished state names
 
 

@@ -65,6 +65,7 @@ def test_walking_into_a_wall_shows_the_rejection(
     terminal.keys("C-c")
     terminal.wait_for(lambda s: terminal.exited(), timeout_s=10)
     assert "Traceback" not in terminal.screen()
+    assert terminal.exit_status() == 130  # Ctrl-C quits like q, with the shell's code
 
 
 def test_no_broker_shows_a_clear_message_and_no_traceback(

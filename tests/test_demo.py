@@ -20,8 +20,9 @@ def version(screen: str) -> int:
     return int(found.group(1)) if found else -1
 
 
-def test_the_demo_plays_with_bots_and_q_stops_everything(
-    terminal: Terminal, tmp_path: Path
+@pytest.mark.parametrize(("key", "code"), [("q", 0), ("C-c", 130)])
+def test_the_demo_plays_with_bots_and_q_or_ctrl_c_stops_everything(
+    terminal: Terminal, tmp_path: Path, key: str, code: int
 ) -> None:
     port = free_port()
     env = {"MOBA_DATA_DIR": str(tmp_path / "data")}
@@ -35,9 +36,10 @@ def test_the_demo_plays_with_bots_and_q_stops_everything(
     assert any(n.startswith(Settings().embedded_broker) for n in names)  # tansu*, noida-db
     assert any("bytewax.run" in " ".join(p.cmdline()) for p in processes)
 
-    terminal.keys("q")
+    terminal.keys(key)
     screen = terminal.wait_for(lambda s: terminal.exited(), timeout_s=30)
-    assert "bye" in screen and "Traceback" not in screen
+    assert ("bye" in screen) == (key == "q") and "Traceback" not in screen
+    assert terminal.exit_status() == code
     _, alive = psutil.wait_procs(processes, timeout=10)
     assert [p for p in alive if _running(p)] == []
     assert not port_in_use("127.0.0.1", port)
