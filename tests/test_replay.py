@@ -12,13 +12,15 @@ import pytest
 from confluent_kafka import Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from api.app import create_app
 from bench.workload import by_game, realistic_games
 from cli.main import app as cli
 from dataflows.launch import REPO_ROOT
-from domain.models import Move
+from domain.auth import join_token
+from domain.models import Join, Move
 from domain.rules import fold
 from domain.wire import encode_action, encode_state
 from infra.audit import audit
@@ -242,3 +244,25 @@ def test_an_unreachable_broker_is_a_clear_error(tmp_path) -> None:
 
     with pytest.raises(LogUnavailable, match=r"cannot read actions\[2\] from the broker at"):
         replay(nowhere, 2)
+
+
+def test_join_tokens_are_judged_again_with_the_servers_secret(settings, run_dataflow) -> None:
+    settings.secret = SecretStr("a-secret-of-the-replay-tests")
+    token = join_token(settings.secret_key, GAME, "A1")
+    actions = [
+        Join(game_id=GAME, player="A1", token=token),
+        Move(game_id=GAME, player="A1", direction="down", token=token),
+        Move(game_id=GAME, player="A1", direction="down"),  # no token: bad_token
+        Move(game_id=GAME, player="B1", direction="up", token=token),  # A1's: bad_token
+    ]
+    produce_actions(settings, actions)
+    run_dataflow()
+    read_topic(settings, settings.games_topic, Reached({GAME: len(actions)}))
+
+    report, rebuilt = audit(settings, GAME)
+
+    assert report.ok, report.summary()
+    reasons = [rebuilt.state(v).last.reason for v in range(1, 5)]
+    assert reasons == [None, None, "bad_token", "bad_token"]
+    settings.secret = None  # a replay must run with the server's secret, and audit says so
+    assert audit(settings, GAME)[0].mismatch.version == 3
