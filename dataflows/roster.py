@@ -1,53 +1,65 @@
-"""The games of each partition of `actions`, so a clock record reaches every one of them.
+"""The games of each partition of `actions`, so clock records reach the games they concern.
 
 Bytewax keeps state per key, and the game step is keyed by game: a clock record,
 written once to a partition, has no game. This step, keyed by partition, sees every
-record of its partition in log order, remembers which games have had one, passes
-each action on to its game, and hands each clock record to every game it remembers,
-in the same order. A game is forgotten here once even its latest record is so old
-that it must have ended and been evicted (docs/domain.md, Time): until then a replay
-that gives the game every clock record of its partition decides what the server did.
+record of its partition in log order, remembers which games have had one and when
+their latest was, passes each action on to its game, and hands a clock record to each
+game that has just been quiet past one of its quiet marks (`domain.lifecycle`), in the
+same order. After its last mark a game is forgotten here, until its next record: by
+then it has ended and been evicted, or its next record brings it back. A replay that
+applies the same rule (`domain.lifecycle.replay`) decides what the server did.
 """
 
 from bytewax.operators import StatefulBatchLogic
 
 from dataflows.records import Decoded
+from domain.lifecycle import marks_passed, quiet_marks
 from domain.models import Tick
 from domain.timeouts import Limits
 
+# game key -> (its latest record's time, how many quiet marks it has passed since)
+Seen = dict[str, tuple[int, int]]
 
-class RosterLogic(StatefulBatchLogic[Decoded, tuple[str, Decoded], dict[str, int]]):
-    """One partition's games (by key, with their latest record's time); routes records to them."""
 
-    def __init__(self, seen: dict[str, int], forget_ms: int) -> None:
+class RosterLogic(StatefulBatchLogic[Decoded, tuple[str, Decoded], Seen]):
+    """One partition's games; routes each action to its game and clock records to the quiet ones."""
+
+    def __init__(self, seen: Seen, marks: tuple[int, ...]) -> None:
         self._seen = seen
-        self._forget_ms = forget_ms
+        self._marks = marks
 
     @classmethod
-    def builder(cls, limits: Limits, resume: dict[str, int] | None) -> "RosterLogic":
-        return cls(dict(resume or {}), limits.idle_ms + limits.evict_ms)
+    def builder(cls, limits: Limits, resume: Seen | None) -> "RosterLogic":
+        return cls(dict(resume or {}), quiet_marks(limits))
 
     def on_batch(self, values: list[Decoded]) -> tuple[list[tuple[str, Decoded]], bool]:
-        """Each action to its game; each clock record to every game of the partition."""
+        """Each action to its game; each clock record to the games it wakes."""
         out: list[tuple[str, Decoded]] = []
         seen = self._seen
         for decoded in values:
             record, now = decoded.action, decoded.source.timestamp
             if type(record) is Tick:
-                out.extend((key, decoded) for key in seen)
-                self._forget(now)
+                out.extend((key, decoded) for key in self._woken(now))
                 continue
             key = str(record.game_id)  # type: ignore[union-attr]
-            if seen.get(key, now) <= now:
-                seen[key] = now
+            latest = seen.get(key)
+            seen[key] = (now if latest is None or latest[0] < now else latest[0], 0)
             out.append((key, decoded))
         return out, False
 
-    def _forget(self, now: int) -> None:
-        """Drop the games whose latest record is old enough that they have been evicted."""
-        gone = [key for key, last in self._seen.items() if now - last >= self._forget_ms]
-        for key in gone:
-            del self._seen[key]
+    def _woken(self, now: int) -> list[str]:
+        """The games a clock record at `now` reaches; those past their last mark are forgotten."""
+        marks, seen = self._marks, self._seen
+        woken: list[str] = []
+        for key, (latest, passed) in seen.items():
+            reached = marks_passed(now - latest, marks)
+            if reached > passed:
+                woken.append(key)
+                seen[key] = (latest, reached)
+        for key in woken:
+            if seen[key][1] == len(marks):
+                del seen[key]
+        return woken
 
-    def snapshot(self) -> dict[str, int]:
+    def snapshot(self) -> Seen:
         return dict(self._seen)

@@ -4,8 +4,14 @@ A game is driven by the records of its partition of `actions`, each with its log
 (the record's Kafka timestamp): its own actions, and clock records (`Tick`) that let
 time reach a game nobody acts in. `next_record` applies one; a replay that calls it
 with the same records and times rebuilds the server's states byte for byte.
+
+A clock record reaches a game only when the game has been quiet (no record of its
+own) past one of its `quiet_marks`: that is when something can fall due that its own
+records would not bring (docs/domain.md, Time), and it keeps the cost of time to a few
+wake-ups per game, however many clock records its partition gets.
 """
 
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 
 from domain.auth import next_authentic_game
@@ -42,8 +48,25 @@ def next_record(
             return game
         at = make(Clock, (now, *due.clock[1:]))
         return make(Game, (due.arena, due.board, due.version + 1, TICK, at))
-    due = expired(game, now, limits) if now - clock.active >= limits.idle_ms else game
-    return next_authentic_game(due, record, secret, now)  # type: ignore[arg-type]
+    if game.board.seats or now - clock.active >= limits.idle_ms:
+        game = expired(game, now, limits)  # e.g. a seat idle too long is free for this claim
+    return next_authentic_game(game, record, secret, now)  # type: ignore[arg-type]
+
+
+def quiet_marks(limits: Limits) -> tuple[int, ...]:
+    """How long a game must be quiet (ms since its latest record) for each clock record that reaches it.
+
+    By `evict_ms` a game that finished with its latest record can be evicted; by
+    `idle_ms` every seat and the game itself are due to time out; by both, an
+    abandoned game can be evicted, and the server forgets the game until its next record.
+    """
+    return tuple(sorted({limits.idle_ms, limits.evict_ms, limits.idle_ms + limits.evict_ms}))
+
+
+def marks_passed(quiet_ms: int, marks: tuple[int, ...]) -> int:
+    """How many of `marks` a game quiet for `quiet_ms` has passed: a clock record reaches
+    it when this grows (from 0 at each of its own records), and the last mark forgets it."""
+    return bisect_right(marks, quiet_ms)
 
 
 def replay(
@@ -55,16 +78,25 @@ def replay(
     """Every state the server writes for game `game_id`, from its partition's records in order.
 
     `records` are (record, log time) pairs: the game's actions and its partition's clock
-    records (others' actions are not needed). Clock records before the game's first
-    action are skipped, as the server does; replay stops once the game is evicted
-    (the server dead-letters what comes later).
+    records (others' actions are not needed). A clock record is applied only where it
+    reaches the game in the server (`quiet_marks`); replay stops once the game is
+    evicted (the server dead-letters what comes later).
     """
     game: Game | None = None
+    marks = quiet_marks(limits)
+    latest = passed = 0  # the game's latest record time; quiet marks passed since it
     for record, now in records:
-        if game is None:
-            if type(record) is Tick:
+        if type(record) is Tick:
+            if game is None or passed == len(marks):
                 continue
-            game = started(game_id, now)
+            reached = marks_passed(now - latest, marks)
+            if reached <= passed:
+                continue
+            passed = reached
+        else:
+            latest, passed = max(latest, now), 0
+            if game is None:
+                game = started(game_id, now)
         nxt = next_record(game, record, now, limits, secret)
         if nxt.version != game.version:
             yield nxt.state()

@@ -12,6 +12,7 @@ from confluent_kafka import Producer
 from typer.testing import CliRunner
 
 from api.store import GameStore
+from bench.eviction import self_defeat
 from cli.main import app as cli
 from domain.lifecycle import replay
 from domain.models import Join, Move
@@ -19,7 +20,6 @@ from domain.rematch import rematch_id
 from domain.seats import holder_of
 from domain.wire import encode_action
 from infra.kafka import game_key, partition_for, producer_config
-from tests.domain.lifecycle_scenarios import self_defeat
 from tests.kafka_helpers import TopicReader, produce_actions, states_by_game, until_committed
 from tests.lifecycle_helpers import log_of_game, newest_versions
 

@@ -3,6 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bench.eviction import self_defeat
 from domain.lifecycle import next_record, replay, started
 from domain.models import Join, Leave, Move, Tick
 from domain.rematch import REMATCH_BASE, rematch_id
@@ -11,7 +12,6 @@ from domain.seats import holder_of
 from domain.snapshots import game_of_snapshot, snapshot_of
 from domain.timeouts import Limits, is_evictable
 from domain.wire import encode_state
-from tests.domain.lifecycle_scenarios import self_defeat
 
 LIMITS = Limits(idle_ms=10_000, evict_ms=5_000)
 ME, YOU = "session-me-0001", "session-you-0002"
