@@ -57,7 +57,7 @@ async def state_events(
     if first.version > last:
         last = first.version
         yield sse(first)
-    if first.status == "finished":
+    if first.status != "running":  # finished or abandoned: no state will follow
         yield end(first)
         return
     consumer = Consumer(consumer_config(settings))
@@ -74,7 +74,7 @@ async def state_events(
                 last = state.version
                 idle_since = time.monotonic()
                 yield sse(state)
-                if state.status == "finished":
+                if state.status != "running":
                     yield end(state)
                     return
             elif time.monotonic() - idle_since >= keepalive_s:
