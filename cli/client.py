@@ -17,6 +17,7 @@ from domain.board import PLAYERS
 
 if TYPE_CHECKING:
     from client.view import View
+    from domain.models import GameState
     from infra.settings import Settings
 
 # what to run beside each game (the demo's bots), given the game's id
@@ -70,7 +71,10 @@ def run_client(
             beside(game) if beside is not None else contextlib.nullcontext(),
             KafkaTransport(settings, [game]) as transport,
         ):
-            view = asyncio.run(play(transport, game, player, token=token, session=session))
+            known = stored_state(settings, game)
+            view = asyncio.run(
+                play(transport, game, player, token=token, session=session, known=known)
+            )
         if view.next_game is None:
             return view
         if player is not None and token is not None:
@@ -78,6 +82,17 @@ def run_client(
             if token is None:
                 return view
         game = view.next_game
+
+
+def stored_state(settings: "Settings", game: int) -> "GameState | None":
+    """The game's state in the query store (the dataflow's, or the archive's), if it has one."""
+    from api.store import GameStore, NoStore, NotARecoveryStore, UnknownGame
+
+    try:
+        with GameStore(settings.recovery_dir, settings.archive_path) as store:
+            return store.game(game).state
+    except (NoStore, NotARecoveryStore, UnknownGame):
+        return None  # the log's states will do
 
 
 def issued_token(settings: "Settings", game: int, player: str) -> str | None:
@@ -90,7 +105,7 @@ def issued_token(settings: "Settings", game: int, player: str) -> str | None:
 
 def say_how_it_ended(view: "View") -> None:
     """One line after the screen is gone: the result, or how to join a rematch by hand."""
-    from client.view import winner_words
+    from client.view import seat_of_another, winner_words
 
     state = view.state
     if view.next_game is not None:  # a closed game's rematch, and no secret here to issue its token
@@ -101,3 +116,9 @@ def say_how_it_ended(view: "View") -> None:
         )
     elif state is not None and state.status != "running":
         typer.echo(f"Game {state.game_id} is over: {winner_words(state)}.")
+    elif view.player is not None and seat_of_another(view):
+        typer.echo(
+            f"Seat {view.player} of game {view.game_id} is another player's: moba play finds a free one."
+        )
+    elif view.player is not None:
+        typer.echo(f"You left seat {view.player} of game {view.game_id}: it is free for another.")

@@ -174,6 +174,7 @@ async def play(
     *,
     token: str | None = None,
     session: str | None = None,
+    known: GameState | None = None,
     input: Input | None = None,
     output: Output | None = None,
     clock: Callable[[], float] = time.monotonic,
@@ -182,14 +183,19 @@ async def play(
 
     Every action carries `session` (a new one when None: keep it for the rematch). With
     `player` None it watches: it shows the game's states and sends nothing at all. On
-    `q` a player who may hold a seat of a running game leaves it.
+    `q` a player who may hold a seat of a running game leaves it. `known` is a state
+    read elsewhere (the query store) to show until the log's newer ones arrive: a quiet
+    game's last state may be far back in its partition.
     """
     loop = asyncio.get_running_loop()
     cell = Cell(game_id, player, token, session)
     outbox: asyncio.Queue[Action] = asyncio.Queue()
     inbox: asyncio.Queue[Event] = asyncio.Queue()
+    if known is not None:
+        inbox.put_nowait(known)
 
     def press(key: str) -> None:
+        _absorb_waiting(cell, inbox, clock)
         why = idle_reason(cell.view)
         if why is not None:
             cell.view = noted(cell.view, why)
@@ -201,6 +207,7 @@ async def play(
             outbox.put_nowait(action)
 
     def rematch() -> None:
+        _absorb_waiting(cell, inbox, clock)
         cell.view = wants_rematch(cell.view)
         if cell.view.next_game is not None:
             app.exit()
@@ -268,16 +275,27 @@ async def _apply(
 ) -> None:
     """State task: fold every event into the View, then ask for one redraw per batch."""
     while True:
-        batch = [await inbox.get()]
-        while not inbox.empty():
-            batch.append(inbox.get_nowait())
-        now = clock()
-        for event in batch:
-            try:
-                cell.view = _absorb_event(cell.view, event, now)
-            except Exception:
-                log.exception("state task")
+        first = await inbox.get()
+        _absorb_waiting(cell, inbox, clock, first)
         app.invalidate()
+
+
+def _absorb_waiting(
+    cell: Cell, inbox: "asyncio.Queue[Event]", clock: Callable[[], float], *first: Event
+) -> None:
+    """Fold `first` and every event waiting in the inbox into the View, on the loop's thread.
+
+    A key press calls it too, so a key acts on every state that has already arrived.
+    """
+    batch = list(first)
+    while not inbox.empty():
+        batch.append(inbox.get_nowait())
+    now = clock()
+    for event in batch:
+        try:
+            cell.view = _absorb_event(cell.view, event, now)
+        except Exception:
+            log.exception("state task")
 
 
 async def _join_until_seen(cell: Cell, outbox: "asyncio.Queue[Action]") -> None:

@@ -8,11 +8,12 @@ from collections.abc import Callable
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from client.app import play
+from client.app import Cell, play
+from client.events import Link
 from client.transport import Deliver
-from client.view import View
+from client.view import View, absorb, idle_reason
 from domain.models import Action, GameState, Join, Player
-from domain.rules import new_game, next_state
+from domain.rules import fold, new_game, next_state
 from tests.fakes import FakeServer
 
 UP, DOWN, RIGHT, LEFT = "\x1b[A", "\x1b[B", "\x1b[C", "\x1b[D"
@@ -145,17 +146,20 @@ def test_every_action_of_a_run_carries_one_session_and_q_leaves_the_seat() -> No
     assert [a.type for a in server.sent] == ["join", "move", "leave"]
     sessions = {a.session for a in server.sent}
     assert len(sessions) == 1 and None not in sessions
-    assert view.state is not None and view.state.seats.get("A2") is not None  # the join's claim
+    assert server.state.last is not None and server.state.last.type == "leave"
+    assert server.state.last.accepted and "A2" not in server.state.seats  # claimed, then freed
+    assert view.player == "A2"
 
 
-def test_a_seat_another_session_holds_is_shown_taken_and_keys_send_nothing() -> None:
+def test_a_seat_another_session_holds_is_not_left_on_the_way_out() -> None:
     taken = next_state(new_game(2), Join(game_id=2, player="A2", session="someone-else"))
-    server = FakeServer(taken)
-    view = play_keys(server, [(UP, 1)])
-    assert [a.type for a in server.sent] == ["join"]  # no move, and no leave of another's seat
-    assert view.state is not None and view.state.last is not None
-    assert view.state.last.reason == "seat_taken"
-    assert view.note == "seat A2 is taken by another player: press q and pick another seat"
+    cell = Cell(2, "A2", session="our-own-session")
+    assert cell.leave() is not None  # no state yet: the server decides whose it is
+    cell.view = absorb(cell.view, taken, 0)
+    assert cell.leave() is None
+    assert idle_reason(cell.view) == (
+        "seat A2 is taken by another player: press q and pick another seat"
+    )
 
 
 def test_n_after_game_over_picks_the_rematch_and_sends_no_leave() -> None:
@@ -166,8 +170,12 @@ def test_n_after_game_over_picks_the_rematch_and_sends_no_leave() -> None:
         with create_pipe_input() as keys:
             game = asyncio.create_task(play(server, 2, "A2", input=keys, output=DummyOutput()))
             await until(lambda: server.sent)
-            keys.send_text("n")
-            return await asyncio.wait_for(game, 5)
+            deadline = time.monotonic() + 5
+            while not game.done():  # n does nothing until the finished state has been shown
+                assert time.monotonic() < deadline, "n never picked the rematch"
+                keys.send_text("n")
+                await asyncio.wait([game], timeout=0.1)
+            return game.result()
 
     view = asyncio.run(scenario())
     assert view.next_game == 77
@@ -179,3 +187,25 @@ def test_n_in_a_running_game_only_says_when_it_will_work() -> None:
     view = play_keys(server, [("n", 1)])
     assert view.next_game is None
     assert view.note == "n plays the rematch once this game is over"
+
+
+def test_a_state_read_from_the_store_shows_until_the_log_has_newer_ones() -> None:
+    class Quiet(FakeServer):
+        """A server whose log holds nothing recent of this game."""
+
+        def receive(self, stop: threading.Event, deliver: Deliver) -> None:
+            deliver(Link(up=True, detail="connected"))
+            stop.wait()
+
+    stored = fold(9, [Join(game_id=9, player="B2")] * 3)
+
+    async def scenario() -> View:
+        with create_pipe_input() as keys:
+            game = asyncio.create_task(
+                play(Quiet(new_game(9)), 9, None, known=stored, input=keys, output=DummyOutput())
+            )
+            await asyncio.sleep(0)  # the app starts and takes the stored state first
+            keys.send_text("q")
+            return await asyncio.wait_for(game, 5)
+
+    assert asyncio.run(scenario()).state == stored

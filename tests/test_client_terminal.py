@@ -164,3 +164,27 @@ def test_two_players_finish_a_game_press_n_and_meet_again_in_the_rematch_with_th
         if bots.ident is not None:
             bots.join(10)
         other.close()
+
+
+def test_moba_play_takes_a_new_game_then_the_next_player_the_other_team_and_q_frees_the_seat(
+    settings: Settings, run_dataflow: Callable[..., object], terminal: Terminal
+) -> None:
+    run_dataflow(workers=1)
+    second = Terminal()
+    try:
+        terminal.start([MOBA, "play"], settings.as_env(), REPO_ROOT)
+        terminal.wait_for(lambda s: "*** Game 1-A, Player A1 ***" in s and "Broker: connected" in s)
+        second.start([MOBA, "play"], settings.as_env(), REPO_ROOT)
+        second.wait_for(lambda s: "*** Game 1-B, Player B1 ***" in s, timeout_s=60)
+        terminal.keys("q")
+        screen = terminal.wait_for(lambda s: terminal.exited(), timeout_s=10)
+        assert "You left seat A1 of game 1: it is free for another." in screen
+        assert "Traceback" not in screen
+        third = Terminal()
+        try:  # A1's seat was left: the next player gets it back, in game 1
+            third.start([MOBA, "play"], settings.as_env(), REPO_ROOT)
+            third.wait_for(lambda s: "*** Game 1-A, Player A1 ***" in s, timeout_s=60)
+        finally:
+            third.close()
+    finally:
+        second.close()
