@@ -235,6 +235,8 @@ def _status_line_of(s: "GameState") -> str:
 
 
 def _status_line(snap: "GameSnapshot") -> str:
+    if snap.archived:
+        return f"{_status_line_of(snap.state)}; archived, ended {_age(snap)} ago"
     return (
         f"{_status_line_of(snap.state)}; "
         f"snapshot of epoch {snap.epoch} (resume epoch {snap.resume_epoch}), {_age(snap)} old"

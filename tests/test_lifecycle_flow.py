@@ -124,6 +124,8 @@ def test_quiet_games_end_by_the_clock_and_leave_for_the_archive(settings, run_da
     listed = CliRunner().invoke(cli, ["games", "list", "--all", *data_dir])
     assert listed.exit_code == 0 and "abandoned" in listed.output and "(archived)" in listed.output
     assert "No games" in CliRunner().invoke(cli, ["games", "list", *data_dir]).output
+    shown = CliRunner().invoke(cli, ["games", "show", "5", *data_dir])
+    assert "abandoned" in shown.output and "archived, ended" in shown.output
     seated = CliRunner().invoke(cli, ["games", "seats", "6", *data_dir])
     assert f"taken {holder_of(YOU)[:8]}" in seated.output and "2 of 10 seats taken" in seated.output
 
