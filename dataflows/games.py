@@ -231,6 +231,11 @@ def _bounded(data: bytes | None) -> bytes | None:
     return data if data is None else data[:MAX_DEAD_LETTER_BYTES]
 
 
+def unwrapped(batch: list[tuple[str, tuple[str, Decoded]]]) -> list[tuple[str, Decoded]]:
+    """The roster's items keyed by game: one Python call a batch (`op.key_rm` is one an item)."""
+    return [item for _, item in batch]
+
+
 def is_final(key_item: tuple[str, Outbound | Final]) -> bool:
     return type(key_item[1]) is Final
 
@@ -259,7 +264,7 @@ def build_flow(
     roster = op.stateful_batch(
         ROSTER_STEP, valid.trues, partial(RosterLogic.builder, settings.limits)
     )
-    routed: KeyedStream[Decoded] = op.key_rm("routed", roster)
+    routed: KeyedStream[Decoded] = op.flat_map_batch("routed", roster, unwrapped)
     # (str(game_id), Decoded): each action, and each clock record once per game of its partition
     states = game_state(STATE_STEP, routed, partial(GameLogic.builder, Routes.of(settings)))
     # (str(game_id), Outbound to games[g mod P] or actions.dlq | Final of an evicted game)
