@@ -88,7 +88,8 @@ def next_line(process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> byte
 
 
 def test_topics_list_and_describe_say_partitions_offsets_and_configs(settings: Settings) -> None:
-    produce_actions(settings, [Join(game_id=g, player="A1") for g in range(5)])
+    for g in range(5):  # a batch each: Tansu's end offset is its last batch's first offset + 1
+        produce_actions(settings, [Join(game_id=g, player="A1")])
     env = settings.as_env()
 
     listed = json.loads(CliRunner().invoke(cli, ["topics", "list", "--json"], env=env).output)
