@@ -50,23 +50,24 @@ def next_game(game: Game, action: Action, now: int | None = None) -> Game:
     reason = rejection(game, action)
     if reason is not None:
         return rejected(game, action, reason, now)
-    board, clock = game.board, game.clock
-    if now is None or now < clock.now:
-        now = clock.now
-    if isinstance(action, Move):
-        board = _moved(board, action)
-    elif isinstance(action, Throw):
-        board = _exploded(game.arena, board, action)
-    if action.session is not None or board.seats:
+    arena, board, version, _, clock = game
+    was, active, ended = clock
+    if now is None or now < was:
+        now = was
+    kind = type(action)
+    if kind is Move:
+        board = _moved(board, action)  # type: ignore[arg-type]
+    elif kind is Throw:
+        board = _exploded(arena, board, action)  # type: ignore[arg-type]
+    if board.seats or action.session is not None:
         seats = seated(board.seats, action, now, board.status == "running")
         if seats is not board.seats:
             board = board._replace(seats=seats)
-    ended = clock.ended
     if ended is None and board.status != "running":
-        ended = now
-    if clock[:3] != (now, now, ended):
+        clock = make(Clock, (now, now, now))
+    elif now != was or now != active:
         clock = make(Clock, (now, now, ended))
-    return make(Game, (game.arena, board, game.version + 1, _result(action, None), clock))
+    return make(Game, (arena, board, version + 1, _result(action, None), clock))
 
 
 def rejected(game: Game, action: Action, reason: RejectReason, now: int | None = None) -> Game:
@@ -81,22 +82,24 @@ def rejected(game: Game, action: Action, reason: RejectReason, now: int | None =
 def rejection(game: Game, action: Action) -> RejectReason | None:
     """Why `action` cannot be applied to `game`, or None if it can (first reason wins)."""
     board = game.board
-    player = board.players.get(action.player)
-    if isinstance(action, (Join, Leave)):
+    status, _, players, _, seats, _ = board
+    player = players.get(action.player)
+    kind = type(action)
+    if kind is Join or kind is Leave:
         if player is None:
             return "unknown_player"
-        return "seat_taken" if board.seats and is_seat_taken(board, action) else None
-    if board.status != "running":
+        return "seat_taken" if seats and is_seat_taken(board, action) else None
+    if status != "running":
         return "game_over"
     if player is None:
         return "unknown_player"
-    if board.seats and is_seat_taken(board, action):
+    if seats and is_seat_taken(board, action):
         return "seat_taken"
     if not player.alive:
         return "eliminated"
     arena = game.arena
-    target = step((player.x, player.y), action.direction)
-    if isinstance(action, Move):
+    target = step((player.x, player.y), action.direction)  # type: ignore[union-attr]  # joins and leaves returned above
+    if kind is Move:
         if target not in arena.open_cells:
             return "wall" if on_board(target, arena.width, arena.height) else "out_of_bounds"
         if target in board.occupied:
@@ -144,14 +147,14 @@ def _result(action: Action, reason: RejectReason | None) -> Result:
 
 
 def _moved(board: Board, action: Move) -> Board:
-    piece = board.players[action.player]
+    status, winner, players, occupied, seats, rematch = board
+    piece = players[action.player]
     here = piece.x, piece.y
     x, y = step(here, action.direction)
     moved = make(Piece, (piece.team, x, y, piece.grenades, True))
-    occupied = board.occupied.symmetric_difference((here, (x, y)))  # one leaves, one arrives
-    players = {**board.players, action.player: moved}
-    fields = (board.status, board.winner, players, occupied, board.seats, board.rematch)
-    return make(Board, fields)
+    occupied = occupied.symmetric_difference((here, (x, y)))  # one leaves, one arrives
+    players = {**players, action.player: moved}
+    return make(Board, (status, winner, players, occupied, seats, rematch))
 
 
 def _exploded(arena: Arena, board: Board, action: Throw) -> Board:
