@@ -36,7 +36,10 @@ def api(
         ),
     ] = None,
 ) -> None:
-    """Serve the page at /, WebSockets /games/{id}/play and /watch, GET /games...; OpenAPI at /docs."""
+    """Serve the page at /, WebSockets /games/{id}/play and /watch, GET /games...; OpenAPI at /docs.
+
+    Probes at /health/live and /health/ready, Prometheus metrics at /metrics.
+    """
     import uvicorn
 
     from api.app import create_app

@@ -120,7 +120,10 @@ class Stack:
         if port_in_use(host, port):
             raise StackError(f"the API port {host}:{port} is in use; set MOBA_API_PORT")
         child = self.add("api", [sys.executable, "-m", "cli", "api"])
-        self.say(f"play in a browser: http://{host}:{port}/ (API at /games, OpenAPI at /docs)")
+        self.say(
+            f"play in a browser: http://{host}:{port}/ (API at /games, OpenAPI at /docs, "
+            "health at /health/ready, metrics at /metrics)"
+        )
         return child
 
     def dead(self) -> list[Process]:
