@@ -7,11 +7,13 @@ and two people may read at once.
 """
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 
+QUIET_S = 30.0  # without -f, give up when the broker stops answering for this long
 PREVIEW = 80  # characters of a letter's bytes shown in the terminal (all of them in --json)
 
 
@@ -42,18 +44,27 @@ def dlq(
             p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
             for p in partitions
         }
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        behind = {p for p in partitions if ends[p] > 0}  # read up to where the log ended
-        shown = 0
-        while follow or behind:
+        assigned = [TopicPartition(topic, p, 0) for p in partitions]
+        consumer.assign(assigned)
+        shown, heard_at = 0, time.monotonic()
+        while True:
             msg = consumer.poll(0.5)
-            if msg is None or msg.error() is not None:
+            if msg is not None and msg.error() is None:
+                heard_at = time.monotonic()
+                letter = _letter(msg)
+                typer.echo(json.dumps(letter) if as_json else _line(letter))
+                shown += 1
                 continue
-            if msg.offset() + 1 >= ends.get(msg.partition(), 0):
-                behind.discard(msg.partition())
-            letter = _letter(msg)
-            typer.echo(json.dumps(letter) if as_json else _line(letter))
-            shown += 1
+            if follow:
+                continue
+            # nothing more buffered: done once every partition is read past its end (a
+            # position, not a message's offset: a log may end with records no one sees)
+            positions = consumer.position(assigned)  # an empty partition has none (negative)
+            if all(tp.offset >= ends[tp.partition] for tp in positions if ends[tp.partition]):
+                break
+            if time.monotonic() - heard_at > QUIET_S:
+                typer.echo(f"stopped: nothing read from {topic} for {QUIET_S:.0f} s", err=True)
+                raise typer.Exit(1)
     finally:
         consumer.close()
     if not as_json and not follow:

@@ -207,3 +207,12 @@ def test_help_shows_each_options_variable_and_default(command: list[str], shown:
     assert result.exit_code == 0
     for text in shown:
         assert text in result.output
+
+
+def test_dlq_on_a_topic_without_dead_letters_says_so_at_once(settings: Settings) -> None:
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["dlq"], env=settings.as_env())
+
+    assert result.exit_code == 0, result.output
+    assert result.output == f"no dead letters on {settings.dlq_topic}\n"
+    assert time.monotonic() - started < 10
