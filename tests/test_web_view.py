@@ -75,7 +75,13 @@ def page(browser: Browser, app: TestClient, fake: FakeGateway) -> Iterator[Page]
     errors: list[str] = []
 
     def serve(route: Route) -> None:
-        answer = app.get(route.request.url.removeprefix(ORIGIN))
+        request = route.request
+        answer = app.request(
+            request.method,
+            request.url.removeprefix(ORIGIN),
+            content=request.post_data_buffer,
+            headers={"content-type": request.headers.get("content-type", "text/plain")},
+        )
         route.fulfill(status=answer.status_code, headers=dict(answer.headers), body=answer.content)
 
     context = browser.new_context()
@@ -229,3 +235,24 @@ def test_a_seat_another_player_holds_says_so_and_offers_the_next_free_seat(
     page.click("#next-seat")  # the server's offer, knowing A2 is taken: B1 of game 4
     expect(page.locator("#game-title")).to_have_text("Game 4 · you are B1")
     assert "move" not in [f["type"] for f in fake.frames]
+
+
+def test_after_game_over_the_rematch_button_takes_the_same_seat_in_the_next_game(
+    page: Page, fake: FakeGateway
+) -> None:
+    from domain.rematch import rematch_id
+
+    over = new_game(4).model_copy(
+        update={"status": "finished", "winner": "A", "version": 9, "rematch": rematch_id(4)}
+    )
+    fake.on_connect = lambda ws: send(
+        ws, over if "/games/4/" in ws.url else new_game(rematch_id(4))
+    )
+    page.goto(f"{ORIGIN}/")
+    page.evaluate("() => sessionStorage.setItem('moba-token-4-B3', 'a-token-of-game-4')")
+    page.goto(f"{ORIGIN}/#/play/4/B3")
+    expect(page.locator("#banner")).to_contain_text("Game over: team A wins")
+    page.click("#rematch")  # asks the server for the rematch's seat with our token, then goes
+    expect(page.locator("#game-title")).to_have_text(f"Game {rematch_id(4)} · you are B3")
+    expect(page.locator('.token.me[data-player="B3"]')).to_be_visible()
+    assert "leave" not in [f["type"] for f in fake.frames]  # a finished game's seats stay

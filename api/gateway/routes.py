@@ -19,6 +19,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from api.gateway.departures import Departures
 from api.gateway.hub import Snapshot, StateHub
 from api.gateway.intents import IntentProducer
+from api.gateway.rematch import add_rematch
 from api.gateway.seats import MALFORMED, Refusal, Seat, game_of, redact_tokens_in_server_logs
 from api.gateway.subscriber import Subscriber
 from api.metrics import IntentLatency
@@ -102,7 +103,8 @@ class Gateway:
 
 
 def add_gateway(app: FastAPI, gateway: Gateway) -> None:
-    """Mount `/games/{game_id}/play` and `/games/{game_id}/watch` on `app`."""
+    """Mount `/games/{game_id}/play`, `/games/{game_id}/watch` and the rematch's seat on `app`."""
+    add_rematch(app, gateway.settings)
 
     @app.websocket("/games/{game_id}/play")
     async def play(

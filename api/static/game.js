@@ -106,6 +106,27 @@ export function openGame({ gameId, player, token, phrases, showLink, go }) {
     }
   }
 
+  /** Go to the rematch as the same player; in a closed game, with its token, for ours. */
+  async function playRematch(rematch) {
+    if (token) {
+      try {
+        const response = await fetch(`/games/${gameId}/rematch`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ player, token }),
+        });
+        const body = await response.json().catch(() => ({}));
+        if (!response.ok) throw new Error(body.message ?? `the server answered ${response.status}`);
+        if (body.token) sessionStorage.setItem(`moba-token-${rematch}-${player}`, body.token);
+      } catch (err) {
+        view = noted(view, `no token for the rematch: ${err.message}`);
+        render();
+        return;
+      }
+    }
+    go(`#/play/${rematch}/${player}`);
+  }
+
   function intend(type, direction) {
     const reason = type === "join" ? null : idleReason(view);
     if (reason !== null) {
@@ -172,7 +193,7 @@ export function openGame({ gameId, player, token, phrases, showLink, go }) {
         again.className = "primary";
         again.textContent = `${verb} the rematch`;
         again.title = `Game ${state.rematch}, the same teams`;
-        again.addEventListener("click", () => go(where));
+        again.addEventListener("click", () => (playing ? playRematch(state.rematch) : go(where)));
         small.textContent = playing ? `game ${state.rematch}, you stay ${player}, with the same teams` : `game ${state.rematch}`;
         banner.append(again, small);
       } else {
