@@ -45,6 +45,25 @@ def test_the_demo_plays_with_bots_and_q_or_ctrl_c_stops_everything(
     assert not port_in_use("127.0.0.1", port)
 
 
+def test_after_game_over_n_plays_the_rematch_and_the_bots_come_along(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    from domain.rematch import rematch_id
+
+    env = {"MOBA_DATA_DIR": str(tmp_path / "data")}
+    terminal.start([MOBA, "demo", "--port", str(free_port()), "--rate", "30"], env, REPO_ROOT)
+    over = terminal.wait_for(lambda s: "GAME OVER" in s, timeout_s=180)
+    assert f"press n to play the rematch (game {rematch_id(1)})" in over
+
+    terminal.keys("n")
+    screen = terminal.wait_for(lambda s: f"*** Game {rematch_id(1)}-A, Player A2 ***" in s)
+    started = version(screen)
+    terminal.wait_for(lambda s: version(s) >= started + 10, timeout_s=30)  # the bots play it
+    terminal.keys("q")
+    screen = terminal.wait_for(lambda s: terminal.exited(), timeout_s=30)
+    assert "bye" in screen and "Traceback" not in screen
+
+
 def _running(process: psutil.Process) -> bool:
     """Alive and not a zombie (the pane's own exited process waits for tmux to reap it)."""
     try:
