@@ -35,12 +35,13 @@ STAGES = {
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
 
 
+@pytest.mark.parametrize("kind", ["noida", "tansu"])
 @pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: signal.Signals(s).name)
 @pytest.mark.parametrize("stage", list(STAGES))
 def test_up_leaves_no_process_behind_whatever_stops_it_at_whatever_stage(
-    tmp_path: Path, stage: str, sig: int
+    tmp_path: Path, stage: str, sig: int, kind: str
 ) -> None:
-    up = UpProcess(up_settings(tmp_path / "data"), tmp_path / "up.log")
+    up = UpProcess(up_settings(tmp_path / "data", embedded_broker=kind), tmp_path / "up.log")
     try:
         if STAGES[stage]:
             up.wait_for(STAGES[stage])
@@ -57,13 +58,14 @@ def test_up_leaves_no_process_behind_whatever_stops_it_at_whatever_stage(
     assert not port_in_use("127.0.0.1", int(up.settings.bootstrap_servers.rsplit(":", 1)[1]))
 
 
+@pytest.mark.parametrize("kind", ["noida", "tansu"])
 @pytest.mark.parametrize("background", [False, True], ids=["foreground", "background"])
 @pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_moba_broker_stops_its_broker_on_every_signal(
-    tmp_path: Path, sig: int, background: bool
+    tmp_path: Path, sig: int, background: bool, kind: str
 ) -> None:
     port = free_port()
-    env = {**os.environ, "MOBA_DATA_DIR": str(tmp_path / "data")}
+    env = {**os.environ, "MOBA_DATA_DIR": str(tmp_path / "data"), "MOBA_EMBEDDED_BROKER": kind}
     log = tmp_path / "broker-cli.log"
 
     def as_background_job() -> None:
