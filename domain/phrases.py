@@ -16,12 +16,15 @@ REJECTIONS: dict[RejectReason, str] = {
     "no_grenades": "can't throw: no grenades left",
     "blocked": "can't throw: a wall or the edge is in the way",
     "bad_token": "the server did not accept your join token",
+    "seat_taken": "someone else holds this seat",
 }
 REJECTED = "rejected"  # a rejection without a known reason
 ACCEPTED: dict[str, str] = {
     "move": "moved {direction}",
     "throw": "threw a grenade {direction}",
     "join": "joined",
+    "leave": "left the seat",
+    "tick": "time ran out",  # a state made by time alone: a seat freed, the game abandoned
 }  # by action type; `{direction}` is the action's direction
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from bench.workload import by_game, key_presses
 from domain.rules import fold
+from domain.snapshots import state_of_snapshot
 from domain.wire import decode_state
 from infra.recovery import snapshot_bytes
 from tests.kafka_helpers import Reached, TopicReader, produce_actions, read_topic
@@ -71,7 +72,7 @@ def test_the_recovery_store_holds_each_game_as_wire_json(settings, run_dataflow)
     flow.stop()
 
     for key, blob in rows:
-        assert blob is not None and decode_state(blob).game_id == int(key)
+        assert blob is not None and state_of_snapshot(blob).game_id == int(key)
 
 
 def read_latest_snapshots(settings) -> list[tuple[str, bytes | None]]:
