@@ -64,14 +64,24 @@ class Terminal:
         """Whether the program in the pane has exited."""
         return self._tmux("display-message", "-p", "-t", "t", "#{pane_dead}").strip() == "1"
 
-    def exit_status(self) -> int | None:
-        """The exit status of the pane's program once it has exited (128+N after signal N)."""
-        status, signum = self._tmux(
-            "display-message", "-p", "-t", "t", "#{pane_dead_status} #{pane_dead_signal}"
-        ).split(" ")
-        if status.strip():
-            return int(status)
-        return 128 + int(signum) if signum.strip() else None
+    def exit_status(self, timeout_s: float = 30.0) -> int | None:
+        """The exit status of the pane's program once it has exited (128+N after signal N).
+
+        tmux may mark the pane dead (its terminal closed) before the process has exited and
+        been reaped, which a loaded machine can stretch to seconds: polled to a deadline.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            status, _, signum = self._tmux(
+                "display-message", "-p", "-t", "t", "#{pane_dead_status} #{pane_dead_signal}"
+            ).partition(" ")
+            if status.strip():
+                return int(status)
+            if signum.strip():
+                return 128 + int(signum)
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)  # the poll's period
 
     def processes(self) -> list[psutil.Process]:
         """The pane's program and all its descendants, while they live."""
