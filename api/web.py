@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from api.lobby import next_seat
+from api.schemas import ErrorBody
 from api.store import NoStore
 from domain.board import PLAYERS
 from domain.models import MAX_GAME_ID, GameState
@@ -79,7 +80,10 @@ def add_web_page(app: FastAPI, games: Games) -> None:
         board = new_game(0).players
         return Seats(seats=[Seat(player=p, team=board[p].team) for p in PLAYERS])
 
-    @app.get("/lobby/seat")
+    @app.get(
+        "/lobby/seat",
+        responses={404: {"model": ErrorBody, "description": "The game named has no free seat."}},
+    )
     async def lobby_seat(
         taken: Annotated[
             list[str],
@@ -96,7 +100,7 @@ def add_web_page(app: FastAPI, games: Games) -> None:
 
         From the recovery store, which may be a moment old: claim it with a `join`, and
         after a `seat_taken` ask again, naming what the answer showed taken. With `game`,
-        a seat of that game only (409 when it has none free).
+        a seat of that game only (404 when it has none free).
         """
         seen = frozenset(_taken(t) for t in taken)
         try:
@@ -107,7 +111,7 @@ def add_web_page(app: FastAPI, games: Games) -> None:
             known = [s for s in known if s.game_id == game] or [new_game(game)]
         offer = next_seat(known, seen)
         if game is not None and offer.game_id != game:
-            raise HTTPException(409, f"game {game} has no free seat: it is full or over")
+            raise HTTPException(404, f"game {game} has no free seat: it is full or over")
         return SeatOffer(**offer._asdict())
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -74,7 +74,7 @@ def test_a_seat_of_one_game_is_offered_on_request(client: TestClient) -> None:
     assert offer == {"game_id": 9, "player": "A2", "team": "A", "new": False}
     everyone = [f"9:{team}{i}" for team in "AB" for i in range(1, 6)]
     full = client.get("/lobby/seat", params={"game": 9, "taken": everyone})
-    assert full.status_code == 409 and full.json()["message"].startswith("game 9 has no free seat")
+    assert full.status_code == 404 and full.json()["message"].startswith("game 9 has no free seat")
 
 
 def test_a_player_gets_the_rematch_of_its_game_and_in_closed_games_its_token(
@@ -83,7 +83,7 @@ def test_a_player_gets_the_rematch_of_its_game_and_in_closed_games_its_token(
     from domain.auth import join_token
     from domain.rematch import rematch_id
 
-    assert client.post("/games/5/rematch", json={"player": "A2"}).json() == {
+    assert client.post("/games/5/rematch", params={"player": "A2"}).json() == {
         "game_id": rematch_id(5),
         "player": "A2",
         "token": None,
@@ -91,9 +91,9 @@ def test_a_player_gets_the_rematch_of_its_game_and_in_closed_games_its_token(
     secret = "a-secret-of-sixteen-or-more"
     closed = TestClient(create_app(Settings(data_dir=tmp_path / "closed", secret=secret)))
     mine = join_token(secret.encode(), 5, "A2")
-    seat = closed.post("/games/5/rematch", json={"player": "A2", "token": mine}).json()
+    seat = closed.post("/games/5/rematch", params={"player": "A2", "token": mine}).json()
     assert seat["token"] == join_token(secret.encode(), rematch_id(5), "A2")
-    wrong = closed.post("/games/5/rematch", json={"player": "B2", "token": mine})
+    wrong = closed.post("/games/5/rematch", params={"player": "B2", "token": mine})
     assert wrong.status_code == 403 and wrong.json()["message"] == "wrong token for B2 in game 5"
-    nobody = closed.post("/games/5/rematch", json={"player": "Z9", "token": mine})
+    nobody = closed.post("/games/5/rematch", params={"player": "Z9", "token": mine})
     assert nobody.status_code == 404 and "no player 'Z9'" in nobody.json()["message"]

@@ -1,4 +1,4 @@
-"""`POST /games/{game_id}/rematch`: where a player of a game plays its rematch, with the token for it.
+"""`POST /games/{game_id}/rematch?player=…&token=…`: where a player of a game plays its rematch, with the token for it.
 
 A rematch is another game, and in closed games (`MOBA_SECRET`) every game's seats need
 their own join tokens. Whoever holds a player's token for a game may play that player
@@ -8,7 +8,7 @@ for the first: the page's rematch button then works in closed games as in open o
 
 from typing import Annotated
 
-from fastapi import FastAPI, HTTPException, Path
+from fastapi import FastAPI, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from api.gateway.seats import NO_SEAT, Refusal, Seat
@@ -16,13 +16,6 @@ from domain.auth import join_token
 from domain.models import MAX_GAME_ID
 from domain.rematch import rematch_id
 from infra.settings import Settings
-
-
-class RematchAsk(BaseModel):
-    """Who asks: a player of the game, with its join token when the server has a secret."""
-
-    player: str = Field(max_length=16)
-    token: str | None = Field(None, max_length=128)
 
 
 class RematchSeat(BaseModel):
@@ -44,14 +37,22 @@ def add_rematch(app: FastAPI, settings: Settings) -> None:
         },
     )
     def rematch(
-        game_id: Annotated[int, Path(ge=0, le=MAX_GAME_ID)], ask: RematchAsk
+        game_id: Annotated[int, Path(ge=0, le=MAX_GAME_ID)],
+        player: Annotated[str, Query(max_length=16, description="A player of the game.")],
+        token: Annotated[
+            str | None, Query(max_length=128, description="Its join token (closed games).")
+        ] = None,
     ) -> RematchSeat:
-        """The rematch of game `game_id` for `player`, who proves the seat with its token."""
+        """The rematch of game `game_id` for `player`, who proves the seat with its token.
+
+        The token is a query parameter, as on the play socket (the gateway keeps it out
+        of its logs): serve the API over TLS wherever tokens matter.
+        """
         secret = settings.secret_key
         try:
-            Seat.check(game_id, ask.player, ask.token, secret)
+            Seat.check(game_id, player, token, secret)
         except Refusal as refusal:
             raise HTTPException(404 if refusal.code == NO_SEAT else 403, refusal.reason) from None
         game = rematch_id(game_id)
-        token = None if secret is None else join_token(secret, game, ask.player)
-        return RematchSeat(game_id=game, player=ask.player, token=token)
+        issued = None if secret is None else join_token(secret, game, player)
+        return RematchSeat(game_id=game, player=player, token=issued)

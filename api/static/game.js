@@ -110,11 +110,8 @@ export function openGame({ gameId, player, token, phrases, showLink, go }) {
   async function playRematch(rematch) {
     if (token) {
       try {
-        const response = await fetch(`/games/${gameId}/rematch`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ player, token }),
-        });
+        const query = new URLSearchParams({ player, token });
+        const response = await fetch(`/games/${gameId}/rematch?${query}`, { method: "POST" });
         const body = await response.json().catch(() => ({}));
         if (!response.ok) throw new Error(body.message ?? `the server answered ${response.status}`);
         if (body.token) sessionStorage.setItem(`moba-token-${rematch}-${player}`, body.token);
