@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from domain.board import PLAYERS
 from domain.models import GameState
-from domain.rematch import REMATCH_BASE, is_rematch
+from domain.rematch import fresh_game_id, is_rematch
 from domain.rules import new_game
 
 Taken = frozenset[tuple[int, str]]  # (game, player) seats a client has seen taken
@@ -50,8 +50,3 @@ def next_seat(states: Iterable[GameState], taken: Taken = frozenset()) -> Offer:
     game_id = fresh_game_id(s.game_id for s in known)
     player = free_seats(new_game(game_id))[0]
     return Offer(game_id, player, new_game(game_id).players[player].team, new=True)
-
-
-def fresh_game_id(known: Iterable[int]) -> int:
-    """One more than the largest id known below the rematches' ids, or 1."""
-    return max((g for g in known if g < REMATCH_BASE), default=0) + 1

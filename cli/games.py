@@ -128,6 +128,7 @@ def new(
 ) -> None:
     """Pick a game id (or take --id) and print each player's join token (MOBA_SECRET)."""
     from cli.tokens import issue_tokens
+    from domain.rematch import fresh_game_id
     from infra.settings import Settings
 
     settings = Settings()
@@ -172,18 +173,6 @@ def seats(
             typer.echo(f"{err}.", err=True)
             raise typer.Exit(1) from None
     typer.echo(describe_seats(snap.state, time.time()))
-
-
-def fresh_game_id(known: list[int]) -> int:
-    """One more than the largest id known below the rematches' ids (2^52), or 1.
-
-    A new game does not reuse an id the store knows, and never lands among rematch ids,
-    which the server derives from finished games (docs/domain.md, Rematch).
-    """
-    return max((g for g in known if g < REMATCH_BASE), default=0) + 1
-
-
-REMATCH_BASE = 2**52  # domain.rematch.REMATCH_BASE, not imported so the CLI starts fast
 
 
 def _known_games(data_dir: Path) -> "dict[int, GameState]":

@@ -8,6 +8,7 @@ rematches share an id only if 52 bits of SHA-256 collide.
 """
 
 import hashlib
+from collections.abc import Iterable
 
 REMATCH_BASE = 2**52
 
@@ -21,3 +22,11 @@ def rematch_id(game_id: int) -> int:
 def is_rematch(game_id: int) -> bool:
     """Whether `game_id` is in the range only rematches use."""
     return game_id >= REMATCH_BASE
+
+
+def fresh_game_id(known: Iterable[int]) -> int:
+    """A new game's id: one more than the largest known id below the rematches' range, or 1.
+
+    A new game never reuses an id it can see, and never lands among rematch ids.
+    """
+    return max((g for g in known if g < REMATCH_BASE), default=0) + 1

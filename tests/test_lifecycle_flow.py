@@ -14,21 +14,26 @@ from typer.testing import CliRunner
 from api.store import GameStore
 from bench.eviction import self_defeat
 from cli.main import app as cli
-from domain.lifecycle import replay
 from domain.models import Join, Move
 from domain.rematch import rematch_id
 from domain.seats import holder_of
 from domain.wire import encode_action
 from infra.kafka import game_key, partition_for, producer_config
+from infra.replay import replay
 from tests.kafka_helpers import TopicReader, produce_actions, states_by_game, until_committed
-from tests.lifecycle_helpers import log_of_game, newest_versions
 
 ME, YOU = "session-me-0001", "session-you-0002"
 
 
+def newest_versions(states: list) -> list:
+    """Each version once, in version order (a restarted flow re-sends some, byte for byte)."""
+    return [s for _, s in sorted({s.version: s for s in states}.items())]
+
+
 def assert_flow_is_the_replay(settings, game_id: int, written: list) -> None:
+    """Every state the flow wrote is the replay of the game's log (`moba games audit`'s oracle)."""
     flow = newest_versions(written)
-    replayed = list(replay(game_id, log_of_game(settings, game_id), settings.limits))
+    replayed = [step.state for step in replay(settings, game_id).steps]
     assert flow == replayed[: len(flow)] and len(replayed) >= len(flow), game_id
 
 
