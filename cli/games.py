@@ -87,14 +87,7 @@ def show(
 
         state, status = state_at(game_id, at)
     else:
-        from api.store import UnknownGame
-
-        with _store(data_dir) as store:
-            try:
-                snap = _read(lambda: store.game(game_id))
-            except UnknownGame as err:
-                typer.echo(f"{err}.", err=True)
-                raise typer.Exit(1) from None
+        snap = _snapshot(data_dir, game_id)
         state, status = snap.state, _status_line(snap)
     if json:
         from domain.wire import encode_state
@@ -163,16 +156,9 @@ def seats(
     """Each seat of a game: its team, whether its player is alive, who holds it (or free), how long idle."""
     import time
 
-    from api.store import UnknownGame
     from cli.seats import describe_seats
 
-    with _store(data_dir) as store:
-        try:
-            snap = _read(lambda: store.game(game_id))
-        except UnknownGame as err:
-            typer.echo(f"{err}.", err=True)
-            raise typer.Exit(1) from None
-    typer.echo(describe_seats(snap.state, time.time()))
+    typer.echo(describe_seats(_snapshot(data_dir, game_id).state, time.time()))
 
 
 def _known_games(data_dir: Path) -> "dict[int, GameState]":
@@ -202,6 +188,18 @@ def _store(data_dir: Path | None) -> "GameStore":
         typer.echo(f"Cannot read games: {err}", err=True)
         raise typer.Exit(STORE_UNAVAILABLE) from None
     return store
+
+
+def _snapshot(data_dir: Path | None, game_id: int) -> "GameSnapshot":
+    """One game's snapshot, or a clear message and exit code 1 when the store has no such game."""
+    from api.store import UnknownGame
+
+    with _store(data_dir) as store:
+        try:
+            return _read(lambda: store.game(game_id))
+        except UnknownGame as err:
+            typer.echo(f"{err}.", err=True)
+            raise typer.Exit(1) from None
 
 
 def _read(query: Callable[[], T]) -> T:

@@ -157,6 +157,18 @@ def build_app(
         """After GAME OVER: go to the rematch the finished state names."""
         on_rematch()
 
+    return screen(board, status, bindings, input=input, output=output)
+
+
+def screen(
+    board: Window,
+    status: Window,
+    bindings: KeyBindings,
+    *,
+    input: Input | None = None,
+    output: Output | None = None,
+) -> Application[None]:
+    """The client's full screen: the board, a rule, the status lines; the replay uses it too."""
     return Application(
         layout=Layout(HSplit([board, Window(height=1, char="-"), status])),
         key_bindings=bindings,

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from prompt_toolkit.application import Application
 from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
-from prompt_toolkit.layout import HSplit, Layout, Window
+from prompt_toolkit.layout import Window
 from prompt_toolkit.layout.controls import FormattedTextControl
 from prompt_toolkit.output import Output
 
-from client.app import STYLE
+from client.app import screen
 from client.view import Fragments, View, board_fragments, winner_words
 from domain.models import GameState
 from domain.phrases import outcome_words
@@ -135,14 +135,7 @@ def build_replay_app(
 
     board = Window(FormattedTextControl(lambda: screen_board(cursor)), height=12)
     status = Window(FormattedTextControl(lambda: screen_status(cursor)))
-    return Application(
-        layout=Layout(HSplit([board, Window(height=1, char="-"), status])),
-        key_bindings=bindings,
-        style=STYLE,
-        full_screen=True,
-        input=input,
-        output=output,
-    )
+    return screen(board, status, bindings, input=input, output=output)
 
 
 async def watch_replay(
