@@ -202,7 +202,7 @@ def _drain(
             if seen is not None and event.version <= seen.version:
                 continue
             states[event.game_id] = event
-            if event.status == "finished":
+            if event.status != "running":  # finished or abandoned
                 tally.finished.add(event.game_id)
             last = event.last
             if last is not None and last.action_id in sent_at:

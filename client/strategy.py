@@ -22,7 +22,7 @@ Choice = tuple[Literal["move", "throw"], Direction]  # what a bot does: an actio
 def choose(state: GameState, player: str, rng: random.Random) -> Choice | None:
     """What `player` does next in `state`; None when it can do nothing (eliminated, game over)."""
     me = state.players.get(player)
-    if me is None or not me.alive or state.status == "finished":
+    if me is None or not me.alive or state.status != "running":
         return None
     if me.grenades > 0:
         throw = best_throw(state, player, me.cell)
