@@ -92,7 +92,7 @@ def screen_status(cursor: Cursor) -> Fragments:
     ]
     rejected = state.last is not None and not state.last.accepted
     lines.append(("class:status.rejected" if rejected else "class:status", last_words(state)))
-    if state.status == "finished":
+    if state.status != "running":
         lines.append(("class:status.over", f"GAME OVER: {winner_words(state)}"))
     playing = "paused" if cursor.paused else ("the end" if cursor.over else "playing")
     lines.append(("class:status", f"Speed x{cursor.speed:g}, {playing}"))
