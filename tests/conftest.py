@@ -26,15 +26,21 @@ hypothesis_settings.load_profile("moba")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Take SIGINT back if pytest was started with it ignored, so its children can be stopped.
+    """Undo what a launcher may have left on the signals, so children behave as in a terminal.
 
     Tests stop dataflows with SIGINT, as Ctrl-C and `moba up` do. A shell without job
     control starts background jobs (`cmd &`, so also `nohup cmd &`) with SIGINT ignored;
     every child inherits that, Python keeps it so, and the SIGINT would do nothing. A
     handler, unlike an ignored signal, is reset to the default in a child that execs.
+
+    Some launchers also start jobs with SIGCHLD blocked, and a signal mask survives fork
+    and exec. The tmux server the terminal tests start then learns late, or never, that
+    the program in its pane has exited: the pane reads dead, the process stays a zombie
+    and its exit status never shows.
     """
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,10 @@
 """A real terminal for end-to-end tests: a private tmux server, keys in, screen out."""
 
+import contextlib
 import shlex
+import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -28,9 +31,15 @@ class Terminal:
 
     def start(self, command: list[str], env: Mapping[str, str], cwd: Path) -> "Terminal":
         """Run `command` with `env` added to the environment; the pane stays after it exits."""
-        line = " ".join(
+        program = " ".join(
             ["env", *(shlex.quote(f"{k}={v}") for k, v in env.items()), *map(shlex.quote, command)]
         )
+        # The pane's shell writes the program's exit status to a file: tmux shows it only
+        # once it has reaped the program, which it can fail to do for seconds. A trapped
+        # SIGINT (unlike an ignored one) reaches the program as in any terminal, and the
+        # shell outlives a Ctrl-C to record the status (130 after one).
+        self._status_file = Path(tempfile.mkdtemp(prefix="moba-pane-")) / "status"
+        line = f"trap true INT; {program}; echo $? > {shlex.quote(str(self._status_file))}"
         subprocess.run(
             [TMUX, "-L", self.socket, "new-session", "-d", "-s", "t", "-c", str(cwd),
              "-x", str(self.width), "-y", str(self.height), line],
@@ -65,20 +74,11 @@ class Terminal:
         return self._tmux("display-message", "-p", "-t", "t", "#{pane_dead}").strip() == "1"
 
     def exit_status(self, timeout_s: float = 30.0) -> int | None:
-        """The exit status of the pane's program once it has exited (128+N after signal N).
-
-        tmux may mark the pane dead (its terminal closed) before the process has exited and
-        been reaped, which a loaded machine can stretch to seconds: polled to a deadline.
-        """
+        """The exit status of the pane's program once it has exited (130 after Ctrl-C)."""
         deadline = time.monotonic() + timeout_s
         while True:
-            status, _, signum = self._tmux(
-                "display-message", "-p", "-t", "t", "#{pane_dead_status} #{pane_dead_signal}"
-            ).partition(" ")
-            if status.strip():
-                return int(status)
-            if signum.strip():
-                return 128 + int(signum)
+            with contextlib.suppress(FileNotFoundError, ValueError):
+                return int(self._status_file.read_text())
             if time.monotonic() > deadline:
                 return None
             time.sleep(0.05)  # the poll's period
@@ -93,3 +93,5 @@ class Terminal:
 
     def close(self) -> None:
         self._tmux("kill-server")
+        if hasattr(self, "_status_file"):
+            shutil.rmtree(self._status_file.parent, ignore_errors=True)
