@@ -60,6 +60,8 @@ def describe(
     as_json: AsJson = False,
 ) -> None:
     """Each topic's partitions (leader, replicas, first and end offsets) and its configs."""
+    from confluent_kafka import KafkaException
+
     from infra.topics import TopicMissing, describe_topics
 
     settings = reachable_settings()
@@ -68,6 +70,10 @@ def describe(
         facts = describe_topics(settings.bootstrap_servers, names)
     except TopicMissing as err:
         typer.echo(f"{err}; `moba topics list` shows those there are", err=True)
+        raise typer.Exit(1) from None
+    except KafkaException as err:  # reachable a moment ago, but it did not answer this
+        typer.echo(f"The broker at {settings.bootstrap_servers} did not describe the topics: "
+                   f"{err.args[0].str() if err.args else err}", err=True)  # fmt: skip
         raise typer.Exit(1) from None
     if as_json:
         typer.echo(json.dumps(facts))

@@ -103,7 +103,8 @@ class GameLogic(StatefulBatchLogic[Decoded, Outbound | Final, bytes]):
     game's states share; snapshots are the same wire JSON and the game's clock
     (`snapshot_of`). Once the game has ended and `evict_ms` of log time passed, it emits
     its final state for the archive and keeps nothing but the fact that it is over
-    (an action for it then is dead-lettered `retired`): memory is bounded by live games.
+    (an action for it then is dead-lettered `retired`): memory holds the live games and
+    a small marker per ended one.
     Never raises: an exception in a stateful step would crash-loop the flow on the same
     action, so a failure of the rules dead-letters the action and keeps the state.
     """

@@ -9,9 +9,12 @@ Several processes tick the same partitions: the extra records change nothing.
 
 import logging
 import threading
+import time
 from typing import Any
 
-from confluent_kafka import Producer
+from confluent_kafka import KafkaError, KafkaException, Message
+
+from infra.producer import RenewingProducer
 
 log = logging.getLogger(__name__)
 
@@ -20,32 +23,38 @@ TICK_KEY = b"tick"
 
 
 class Ticker:
-    """A daemon thread writing a clock record to each partition every `interval_s` until stopped."""
+    """A daemon thread writing a clock record to each partition every `interval_s`, for good.
+
+    Its producer is the renewing one every writer of `actions` uses: a producer fenced
+    after a broker freeze is replaced, so the clock outlives the freeze. A tick lost is
+    time delayed until the next one, never a wrong decision.
+    """
 
     def __init__(self, config: dict[str, Any], topic: str, partitions: int, interval_s: float):
         self._config = config
         self._topic = topic
         self._partitions = partitions
         self._interval_s = interval_s
-        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="moba-ticker", daemon=True)
 
     def start(self) -> "Ticker":
         self._thread.start()
         return self
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
     def _run(self) -> None:
-        producer = Producer(self._config)
-        try:
-            while not self._stop.wait(self._interval_s):
-                for partition in range(self._partitions):
-                    producer.produce(self._topic, TICK, key=TICK_KEY, partition=partition)
-                producer.poll(0)
-        except Exception:  # a tick lost is time delayed, never a wrong decision
-            log.exception("the clock stopped: quiet games will not time out")
-        finally:
-            producer.flush(5)
+        producer = RenewingProducer(self._config, log)
+        due = time.monotonic()
+        while True:
+            due += self._interval_s
+            while (left := due - time.monotonic()) > 0:
+                producer.poll(left)  # serves delivery reports, and replaces a fenced producer
+            for partition in range(self._partitions):
+                try:
+                    producer.produce(self._topic, TICK, TICK_KEY, partition, _delivered)
+                except (BufferError, KafkaException) as err:
+                    log.debug("a clock record was not queued: %s", err)
+
+
+def _delivered(err: KafkaError | None, _message: Message) -> None:
+    if err is not None:  # the broker is away: its own errors are logged by the producer
+        log.debug("a clock record was not delivered: %s", err)

@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 
 from domain.auth import next_authentic_game
-from domain.game import Clock, Game, make
+from domain.game import START_CLOCK, Clock, Game, make
 from domain.models import Action, GameState, Tick
 from domain.rules import start
 from domain.timeouts import TICK, Limits, expired, is_evictable
@@ -34,10 +34,15 @@ def next_record(
     An action always makes a new state (version + 1), after what time made due is
     applied (a freed seat, an abandoned game) in the same state. A clock record makes a
     new state, `last.type` "tick", only if it changed something; otherwise it returns
-    `game` itself (nothing to write). Time never goes back: `now` below the game's
-    clock counts as the clock.
+    the same state (same version, nothing to write), its clock moved to `now`. Time
+    never goes back: `now` below the game's clock counts as the clock. A game restored
+    without its time (a snapshot written before games had clocks) starts its clock at
+    this record, rather than being found idle since 1970.
     """
     clock = game.clock
+    if clock is START_CLOCK:  # restored without its time (an older snapshot): it starts now
+        clock = make(Clock, (now, now, None if game.board.status == "running" else now))
+        game = make(Game, (*game[:4], clock))
     if now < clock.now:
         now = clock.now
     if type(record) is Tick:

@@ -31,16 +31,18 @@ def is_seat_taken(board: Board, action: Action) -> bool:
 def seated(seats: dict[str, Hold], action: Action, now: int, running: bool) -> dict[str, Hold]:
     """The seats after `action` was accepted at `now`: claimed, kept alive, or left.
 
-    Only a running game takes claims; a finished one keeps its holders as they were,
-    so its final state says who played which seat (the rematch's players).
+    Only a running game takes claims or leaves; a finished one keeps its holders as they
+    were, so its final state says who played which seat (the rematch's players).
     """
+    if not running:
+        return seats
     session = action.session
     if isinstance(action, Leave):
         if action.player not in seats:
             return seats
         rest = {name: hold for name, hold in seats.items() if name != action.player}
         return rest or NO_SEATS
-    if session is None or not running:
+    if session is None:
         return seats
     hold = seats.get(action.player)
     if hold is not None and hold.last == now:

@@ -149,6 +149,8 @@ def _read(
                 if error.code() == KafkaError._PARTITION_EOF:
                     end = offset
                     progress = time.monotonic()
+                    if not whole and not records:
+                        guard.expect(partition, offset)  # all of it trimmed: nothing is kept
                     continue
                 if error.code() == KafkaError._AUTO_OFFSET_RESET:
                     raise LogTrimmed(topic, partition, None)

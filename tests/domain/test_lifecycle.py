@@ -109,6 +109,15 @@ class TestTime:
         assert is_evictable(next_record(game, Tick(), T0 + 15_000, LIMITS), LIMITS)
 
 
+    def test_a_game_restored_without_its_time_starts_its_clock_at_its_next_record(self) -> None:
+        before = step([(join("A1", ME), T0)])
+        restored = game_of_snapshot(encode_state(before.state()))  # a snapshot without a clock line
+        later = T0 + 3_600_000
+        game = next_record(restored, Move(game_id=2, player="A1", direction="right", session=ME), later, LIMITS)
+        assert game.board.status == "running" and game.last.accepted
+        assert (game.clock.now, game.clock.active, game.clock.ended) == (later, later, None)
+
+
 class TestRematch:
     def test_a_finished_game_names_its_rematch(self) -> None:
         state = fold(7, self_defeat(7))
@@ -121,6 +130,11 @@ class TestRematch:
     def test_a_finished_game_keeps_its_seats_for_the_rematch(self) -> None:
         records = [(a, T0 + i) for i, a in enumerate(self_defeat(2, ME))]
         game = step([*records, (Tick(), T0 + 60_000)])
+        assert game.board.status == "finished" and set(game.board.seats) == {"A1", "A5"}
+
+    def test_leaving_a_finished_game_keeps_its_seats(self) -> None:
+        records = [(a, T0 + i) for i, a in enumerate(self_defeat(2, ME))]
+        game = step([*records, (Leave(game_id=2, player="A1", session=ME), T0 + 1_000)])
         assert game.board.status == "finished" and set(game.board.seats) == {"A1", "A5"}
 
 
