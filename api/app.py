@@ -36,6 +36,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 REPLAY_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "Unknown game, or a version it never reached."},
+    409: {
+        "model": ErrorBody,
+        "description": "The log holds a record the rules failed on: no replay past it.",
+    },
     410: {"model": ErrorBody, "description": "The actions log was trimmed: no replay."},
     503: {"model": ErrorBody, "description": "No readable recovery store, or no broker."},
 }

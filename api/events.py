@@ -32,7 +32,7 @@ def sse(state: GameState) -> bytes:
 
 
 def end(state: GameState) -> bytes:
-    """The last event of a finished game's stream: nothing follows it, and the server closes.
+    """The last event of an ended (finished or abandoned) game's stream: nothing follows it.
 
     Without it a client could not tell a finished game from a quiet one, and the
     stream (and its Kafka consumer) would stay open forever.
@@ -50,7 +50,8 @@ async def state_events(
 ) -> AsyncIterator[bytes]:
     """`first` (the store's snapshot) then every newer state of its game, as SSE bytes.
 
-    The stream ends with an `end` event once the game is finished, and never otherwise.
+    The stream ends with an `end` event once the game has ended (finished or abandoned),
+    and never otherwise.
     `since` is when `first` was written; `after_version` is what the client already has.
     """
     last = after_version

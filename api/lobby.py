@@ -3,7 +3,7 @@
 This only suggests a seat, from states that may be a moment old (the recovery store's):
 the server decides who gets it, because the first `join` carrying a session claims it.
 A client told `seat_taken` asks again, naming the seats it has learned are taken.
-Rematch games are left to the players of the game they follow.
+Rematch games are left to the players of the game they follow, unless a player names one.
 """
 
 from collections.abc import Iterable
@@ -34,6 +34,15 @@ def free_seats(state: GameState, taken: Taken = frozenset()) -> list[str]:
     free = [p for p in PLAYERS if p not in held and state.players[p].alive]
     crowd = {team: sum(state.players[p].team == team for p in held) for team in ("A", "B")}
     return sorted(free, key=lambda p: (crowd[state.players[p].team], state.players[p].team, p))
+
+
+def seat_in(state: GameState, taken: Taken = frozenset()) -> Offer | None:
+    """The seat to try in the game a player named (a rematch too), or None when it has none free."""
+    seats = free_seats(state, taken)
+    if not seats:
+        return None
+    new = state.version == 0 and all(g != state.game_id for g, _ in taken)  # no one is there yet
+    return Offer(state.game_id, seats[0], state.players[seats[0]].team, new=new)
 
 
 def next_seat(states: Iterable[GameState], taken: Taken = frozenset()) -> Offer:

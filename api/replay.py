@@ -60,8 +60,8 @@ class Replays:
             raise HTTPException(404, str(err)) from None
         except LogTrimmed as err:
             raise HTTPException(410, str(err)) from None
-        except ReplayFailed as err:  # the dataflow dead-lettered that record: a server fault
-            raise HTTPException(500, str(err)) from None
+        except ReplayFailed as err:  # the log holds a record the rules failed on
+            raise HTTPException(409, str(err)) from None
         except LogUnavailable as err:
             with self._lock:
                 self._down = (time.monotonic() + UNREACHABLE_FOR_S, str(err))

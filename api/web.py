@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from api.lobby import next_seat
+from api.lobby import next_seat, seat_in
 from api.schemas import ErrorBody
 from api.store import NoStore
 from domain.board import PLAYERS
@@ -82,7 +82,11 @@ def add_web_page(app: FastAPI, games: Games) -> None:
 
     @app.get(
         "/lobby/seat",
-        responses={404: {"model": ErrorBody, "description": "The game named has no free seat."}},
+        responses={
+            404: {"model": ErrorBody, "description": "The game named has no free seat."},
+            422: {"model": ErrorBody, "description": "Invalid `game` or `taken`."},
+            503: {"model": ErrorBody, "description": "The recovery store cannot be read."},
+        },
     )
     async def lobby_seat(
         taken: Annotated[
@@ -107,10 +111,11 @@ def add_web_page(app: FastAPI, games: Games) -> None:
             known = await run_in_threadpool(games)
         except NoStore:  # no dataflow has kept a game yet: the first seat of game 1
             known = []
-        if game is not None:
-            known = [s for s in known if s.game_id == game] or [new_game(game)]
-        offer = next_seat(known, seen)
-        if game is not None and offer.game_id != game:
+        if game is None:
+            return SeatOffer(**next_seat(known, seen)._asdict())
+        named = next((s for s in known if s.game_id == game), None) or new_game(game)
+        offer = seat_in(named, seen)
+        if offer is None:
             raise HTTPException(404, f"game {game} has no free seat: it is full or over")
         return SeatOffer(**offer._asdict())
 

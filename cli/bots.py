@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from domain.board import PLAYERS
+from domain.models import MAX_GAME_ID
 
-MAX_GAME_ID = 2**53 - 1  # domain.models.MAX_GAME_ID, not imported so the CLI starts fast
 MAX_GAMES = 100_000  # more is no load test this process can drive; a typo like 1-1000000000
 
 

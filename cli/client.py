@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from domain.board import PLAYERS
+from domain.models import MAX_GAME_ID
 
 if TYPE_CHECKING:
     from client.view import View
@@ -25,7 +26,7 @@ Beside = Callable[[int], AbstractContextManager[object]]
 
 
 def client(
-    game: Annotated[int, typer.Option(help="Game id.", min=0, max=2**53 - 1)],
+    game: Annotated[int, typer.Option(help="Game id.", min=0, max=MAX_GAME_ID)],
     player: Annotated[
         str | None,
         typer.Option(help="Your player: A1..A5 or B1..B5. Without it you watch the game."),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from domain.board import PLAYERS
+from domain.models import MAX_GAME_ID
 
 if TYPE_CHECKING:
     from infra.settings import Settings
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 def demo(
     player: Annotated[str, typer.Option(help="Who you play.")] = "A2",
-    game: Annotated[int, typer.Option(help="Game id.", min=0)] = 1,
+    game: Annotated[int, typer.Option(help="Game id.", min=0, max=MAX_GAME_ID)] = 1,
     rate: Annotated[float, typer.Option(help="Intents per second of all bots.", min=0.1)] = 3.0,
     port: Annotated[
         int | None,

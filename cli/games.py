@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from cli.listing import AsJson, print_listing
+from domain.models import MAX_GAME_ID
 
 if TYPE_CHECKING:
     from api.store import GameSnapshot, GameStore
@@ -69,7 +70,7 @@ def list_games(
 
 @app.command()
 def show(
-    game_id: Annotated[int, typer.Argument(min=0, help="The game's id.")],
+    game_id: Annotated[int, typer.Argument(min=0, max=MAX_GAME_ID, help="The game's id.")],
     json: Annotated[
         bool, typer.Option("--json", help="Print the state in the wire format.")
     ] = False,
@@ -113,7 +114,7 @@ def new(
         typer.Option(
             "--id",
             min=0,
-            max=2**53 - 1,  # domain.models.MAX_GAME_ID, not imported so the CLI starts fast
+            max=MAX_GAME_ID,
             help="The game's id (default: one above every game in the recovery store).",
         ),
     ] = None,
@@ -150,7 +151,7 @@ def new(
 
 @app.command()
 def seats(
-    game_id: Annotated[int, typer.Argument(min=0, help="The game's id.")],
+    game_id: Annotated[int, typer.Argument(min=0, max=MAX_GAME_ID, help="The game's id.")],
     data_dir: DataDir = None,
 ) -> None:
     """Each seat of a game: its team, whether its player is alive, who holds it (or free), how long idle."""

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from domain.models import MAX_GAME_ID
+
 if TYPE_CHECKING:
     from domain.models import GameState
     from infra.settings import Settings
@@ -20,7 +22,7 @@ ATTEMPTS = 10  # seats tried before giving up: each lost race shows at least one
 def play(
     game: Annotated[
         int | None,
-        typer.Option(help="Take a free seat of this game only.", min=0, max=2**53 - 1),
+        typer.Option(help="Take a free seat of this game only.", min=0, max=MAX_GAME_ID),
     ] = None,
 ) -> None:
     """Take the next free seat of an open game (or start a new one), then play it; q leaves."""
@@ -32,16 +34,21 @@ def play(
 
     settings = Settings()
     session = new_session()
+    failure: str | None = None
+    # stderr goes to the log while Kafka clients run (librdkafka writes there), so a
+    # failure is told once it is back on the terminal
     with to_file(settings.data_dir / "logs" / "play.log", capture_stderr=True):
         try:
             seat = take_seat(settings, session, game, say=typer.echo)
         except NoAnswer as err:
-            typer.echo(str(err), err=True)
-            raise typer.Exit(1) from None
-        if seat is None:
-            raise typer.Exit(1)
-        game_id, player, token = seat
-        view = run_client(settings, game_id, player, token, session)
+            seat, failure = None, str(err)
+        if seat is not None:
+            game_id, player, token = seat
+            view = run_client(settings, game_id, player, token, session)
+    if seat is None:
+        if failure is not None:
+            typer.echo(failure, err=True)
+        raise typer.Exit(1)
     say_how_it_ended(view)
 
 
@@ -52,7 +59,7 @@ def take_seat(
     say: Callable[[str], object] = print,
 ) -> tuple[int, str, str | None] | None:
     """(game, player, token) of a seat `session` now holds, or None (after saying why)."""
-    from api.lobby import next_seat
+    from api.lobby import next_seat, seat_in
     from cli.client import issued_token
     from client.seating import claim, holds
     from client.transport import KafkaTransport
@@ -60,9 +67,12 @@ def take_seat(
     fresher: dict[int, GameState] = {}  # what claims showed, newer than the store
     taken: set[tuple[int, str]] = set()
     for _ in range(ATTEMPTS):
-        states = {**_stored_states(settings, only_game), **fresher}
-        offer = next_seat(states.values(), frozenset(taken))
-        if only_game is not None and offer.game_id != only_game:
+        states = {**_stored_states(settings, only_game, say), **fresher}
+        if only_game is None:
+            offer = next_seat(states.values(), frozenset(taken))
+        elif (named := seat_in(states[only_game], frozenset(taken))) is not None:
+            offer = named
+        else:
             say(f"Game {only_game} has no free seat (or is over): moba play finds another game.")
             return None
         token = issued_token(settings, offer.game_id, offer.player)  # None: open games
@@ -83,7 +93,9 @@ def take_seat(
     return None
 
 
-def _stored_states(settings: "Settings", only_game: int | None) -> "dict[int, GameState]":
+def _stored_states(
+    settings: "Settings", only_game: int | None, say: Callable[[str], object]
+) -> "dict[int, GameState]":
     """The games the store knows, by id (running ones first of all; ended ones for their ids)."""
     from api.store import GameStore, NoStore, NotARecoveryStore, UnknownGame
     from domain.rules import new_game
@@ -98,5 +110,5 @@ def _stored_states(settings: "Settings", only_game: int | None) -> "dict[int, Ga
     except NoStore:
         return {} if only_game is None else {only_game: new_game(only_game)}
     except NotARecoveryStore as err:  # the server decides anyway: claims still tell the truth
-        typer.echo(f"cannot read the games, trying a new one: {err}", err=True)
+        say(f"Cannot read the games, trying a new one: {err}")
         return {}

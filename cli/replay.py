@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from domain.models import MAX_GAME_ID
+
 if TYPE_CHECKING:
     from domain.models import GameState
     from infra.replay import Replay
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 UNKNOWN, BAD_ARGUMENT, UNREADABLE, TRIMMED = 1, 2, 3, 4
 
-GameId = Annotated[int, typer.Argument(min=0, help="The game's id.")]
+GameId = Annotated[int, typer.Argument(min=0, max=MAX_GAME_ID, help="The game's id.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
@@ -30,7 +32,7 @@ def replay(
         typer.Option(
             min=0.01,
             max=1000,
-            help="Times faster than it was played (each pause kept between 0.1 s and 2 s).",
+            help="Times faster than it was played (a pause counts as 0.1 s to 2 s at x1).",
         ),
     ] = 1.0,
 ) -> None:

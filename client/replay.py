@@ -1,9 +1,9 @@
 """The replay screen: a game's states from the log, shown one after another at the pace they were played.
 
 The board is the client's own (client/view.py), watched rather than played. The pace
-comes from the records' timestamps, divided by `speed` and kept between `MIN_PAUSE_S`
-and `MAX_PAUSE_S` (a player idle for minutes should not stall the replay, and moves
-written in one burst should still be seen one by one).
+comes from the records' timestamps, kept between `MIN_PAUSE_S` and `MAX_PAUSE_S` (a
+player idle for minutes should not stall the replay, and moves written in one burst
+should still be seen one by one at x1), then divided by `speed`.
 """
 
 import asyncio
@@ -130,7 +130,7 @@ def build_replay_app(
     @bindings.add("+")
     @bindings.add("-")
     def _speed(event: KeyPressEvent) -> None:
-        """Twice as fast, or half."""
+        """The next speed of SPEEDS up, or down."""
         cursor.faster(event.key_sequence[0].key == "+")
 
     board = Window(FormattedTextControl(lambda: screen_board(cursor)), height=12)

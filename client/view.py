@@ -125,7 +125,9 @@ def wants_rematch(view: View) -> View:
     state = view.state
     if state is None or state.status == "running":
         return noted(view, "n plays the rematch once this game is over")
-    return noted(view, "this game has no rematch: it was abandoned")
+    if state.status == "abandoned":
+        return noted(view, "this game has no rematch: it was abandoned")
+    return noted(view, "this game names no rematch")
 
 
 def winner_words(state: GameState) -> str:

@@ -1,6 +1,6 @@
 """The lobby's seat suggestions: pure, from states as the store holds them."""
 
-from api.lobby import Offer, free_seats, next_seat
+from api.lobby import Offer, free_seats, next_seat, seat_in
 from domain.models import Join, Throw
 from domain.rematch import rematch_id
 from domain.rules import fold, new_game
@@ -40,3 +40,11 @@ def test_finished_games_eliminated_players_and_rematches_offer_no_seat() -> None
     assert free_seats(over) == []
     rematch = new_game(rematch_id(7))
     assert next_seat([over, rematch]) == Offer(8, "A1", "A", new=True)
+
+
+def test_a_named_game_offers_its_own_seats_a_rematch_too() -> None:
+    rematch = fold(rematch_id(7), seated(rematch_id(7), "A1"))
+    assert seat_in(rematch) == Offer(rematch_id(7), "B1", "B", new=False)
+    assert seat_in(new_game(9), frozenset({(7, "A1")})) == Offer(9, "A1", "A", new=True)
+    over = new_game(7).model_copy(update={"status": "finished", "winner": "A"})
+    assert seat_in(over) is None

@@ -12,6 +12,7 @@ from fastapi import FastAPI, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from api.gateway.seats import NO_SEAT, Refusal, Seat
+from api.schemas import ErrorBody
 from domain.auth import join_token
 from domain.models import MAX_GAME_ID
 from domain.rematch import rematch_id
@@ -32,8 +33,9 @@ def add_rematch(app: FastAPI, settings: Settings) -> None:
     @app.post(
         "/games/{game_id}/rematch",
         responses={
-            403: {"description": "Wrong or missing token"},
-            404: {"description": "No such player"},
+            403: {"model": ErrorBody, "description": "Wrong or missing token"},
+            404: {"model": ErrorBody, "description": "No such player"},
+            422: {"model": ErrorBody, "description": "Invalid game id or player."},
         },
     )
     def rematch(

@@ -108,12 +108,13 @@ class TestTime:
         assert not is_evictable(game, LIMITS)
         assert is_evictable(next_record(game, Tick(), T0 + 15_000, LIMITS), LIMITS)
 
-
     def test_a_game_restored_without_its_time_starts_its_clock_at_its_next_record(self) -> None:
         before = step([(join("A1", ME), T0)])
         restored = game_of_snapshot(encode_state(before.state()))  # a snapshot without a clock line
         later = T0 + 3_600_000
-        game = next_record(restored, Move(game_id=2, player="A1", direction="right", session=ME), later, LIMITS)
+        game = next_record(
+            restored, Move(game_id=2, player="A1", direction="right", session=ME), later, LIMITS
+        )
         assert game.board.status == "running" and game.last.accepted
         assert (game.clock.now, game.clock.active, game.clock.ended) == (later, later, None)
 
