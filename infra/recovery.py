@@ -25,9 +25,8 @@ from typing import Any
 FLOW_ID = "moba"  # the dataflow's id: Bytewax prefixes each of its step ids with it
 INPUT_STEP = "actions_in"  # the source; snapshots: next offset to read per `actions` partition
 STATE_STEP = "game_state"  # the game step; snapshots: each game's wire JSON and clock
-ROSTER_STEP = (
-    "roster"  # games per partition of `actions`; snapshots: {game key: (latest time, marks passed)}
-)
+# the roster: games per partition of `actions`; snapshots: {game key: (latest time, marks passed)}
+ROSTER_STEP = "roster"
 
 TABLES = {
     "parts": {"part_index", "part_count"},
