@@ -100,7 +100,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as broker:
+        with EmbeddedBroker(port=free_port(), tied=True, log_path=root / "broker.log") as broker:
             for evict in (True, False) if args.keep else (True,):
                 report = rss_after_games(
                     broker.bootstrap_servers, root, args.games, evict, args.wave

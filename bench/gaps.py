@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--earliest", type=int, metavar="N", help="measure the earliest offset")
     args = parser.parse_args(argv)
     if args.earliest:
-        with EmbeddedBroker(port=free_port()) as broker:
+        with EmbeddedBroker(port=free_port(), tied=True) as broker:
             settings = fresh_settings(broker.bootstrap_servers, Path("."), partitions=1)
             wrong = earliest_above_zero(settings, args.writers, args.earliest)
         print(
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print("run  in log  plain consumer missed  source missed  repeated  out of order  re-reads")
     for run in range(1, args.repeat + 1):
-        with EmbeddedBroker(port=free_port()) as broker:
+        with EmbeddedBroker(port=free_port(), tied=True) as broker:
             settings = fresh_settings(broker.bootstrap_servers, Path("."), partitions=1)
             result = one_round(settings, args.writers, args.messages, args.rate)
         print(

@@ -115,7 +115,7 @@ def run(load: Load, say: Say, sides: tuple[str, ...] = SIDES) -> list[Side]:
     """`measure` on an embedded broker of its own, in a scratch directory removed at the end."""
     with (
         tempfile.TemporaryDirectory(prefix="moba-bench-gateway-") as tmp,
-        EmbeddedBroker(port=free_port(), log_path=Path(tmp) / "broker.log") as broker,
+        EmbeddedBroker(port=free_port(), tied=True, log_path=Path(tmp) / "broker.log") as broker,
     ):
         assert broker.process is not None
         pid = broker.process.pid

@@ -261,7 +261,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=100)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="moba-latency-"))
-    with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as broker:
+    with EmbeddedBroker(port=free_port(), tied=True, log_path=root / "broker.log") as broker:
         settings = fresh_settings(broker.bootstrap_servers, root)
         print("| batches stored on the partition | raw round trip p50 (ms) | p99 (ms) |")
         print("| --- | --- | --- |")

@@ -37,7 +37,7 @@ from infra.settings import Settings
 def broker_start_s(root: Path) -> float:
     """The limit for `moba up`: the embedded broker alone, from spawn until it answers."""
     started = time.monotonic()
-    broker = EmbeddedBroker(port=free_port(), log_path=root / "broker-alone.log").start()
+    broker = EmbeddedBroker(port=free_port(), tied=True, log_path=root / "broker-alone.log").start()
     elapsed = time.monotonic() - started
     broker.stop()
     return elapsed

@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="moba-memory-") as tmp:
         root = Path(tmp)
-        with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as broker:
+        with EmbeddedBroker(port=free_port(), tied=True, log_path=root / "broker.log") as broker:
             settings = fresh_settings(broker.bootstrap_servers, root / "data")
             if args.command == "per-game":
                 traced = state_bytes_per_game()

@@ -135,7 +135,7 @@ def categorise(raw_profile: Path) -> dict[str, float]:
 
 def profile_flow(actions: int, games: int, out: Path) -> float:
     """Run the dataflow over pre-loaded actions under py-spy; returns its steady actions/s."""
-    with EmbeddedBroker(port=free_port(), log_path=out.parent / "broker.log") as broker:
+    with EmbeddedBroker(port=free_port(), tied=True, log_path=out.parent / "broker.log") as broker:
         loaded = throughput.load(
             broker.bootstrap_servers, out.parent, records(key_presses(range(games), actions), 10)
         )

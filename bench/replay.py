@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="moba-replay-") as tmp:
         root = Path(tmp)
-        with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as broker:
+        with EmbeddedBroker(port=free_port(), tied=True, log_path=root / "broker.log") as broker:
             result = measure(broker.bootstrap_servers, root, args.actions, args.games)
     print(json.dumps(result))
     return 0

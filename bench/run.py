@@ -51,7 +51,7 @@ def run(plan: Plan, say: Callable[[str], None]) -> Results:
     moba = moba_command()
     root = Path(tempfile.mkdtemp(prefix="moba-bench-"))
     try:
-        with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as broker:
+        with EmbeddedBroker(port=free_port(), tied=True, log_path=root / "broker.log") as broker:
             servers = broker.bootstrap_servers
             say(f"broker {servers}; work dir {root}")
             say(f"calibration: {calibration()}; load average {os.getloadavg()[0]:.2f}")

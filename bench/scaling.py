@@ -91,7 +91,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker(port=free_port()) as broker:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        EmbeddedBroker(port=free_port(), tied=True) as broker,
+    ):
         work = Path(tmp)
         backlogs: dict[int, Settings] = {}
         for per_game in (args.small, args.large):

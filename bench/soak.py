@@ -690,7 +690,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="moba-soak-") as tmp:
         root = args.keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
-        with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as broker:
+        with EmbeddedBroker(port=free_port(), tied=True, log_path=root / "broker.log") as broker:
             settings = fresh_settings(
                 broker.bootstrap_servers,
                 root / "data",

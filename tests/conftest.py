@@ -47,7 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
     """The embedded broker MOBA_EMBEDDED_BROKER names, on a free port, for the whole session."""
     root = tmp_path_factory.mktemp("broker")
-    with EmbeddedBroker(port=free_port(), log_path=root / "broker.log") as running:
+    with EmbeddedBroker(port=free_port(), tied=True, log_path=root / "broker.log") as running:
         yield running
 
 
