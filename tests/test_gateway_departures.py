@@ -1,10 +1,15 @@
 """The gateway's departures: a seat whose sockets closed is left after the grace, unless one returns."""
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 
 from api.gateway.departures import Departures
+from api.gateway.seats import Seat
+from domain.models import Join, Leave
+from domain.rules import next_game, start
+from domain.seats import holder_of
 
 Holder = tuple[int, str, str]  # (game, player, session), as the gateway's seats are
 A2 = (3, "A2", "tab-1")
@@ -85,3 +90,32 @@ def test_a_stopping_gateway_sends_no_leave() -> None:
         await until(lambda: left)
 
     assert run(scenario) == [(4, "B1", "tab-2")]
+
+
+def test_a_closing_socket_may_hold_a_free_or_own_seat_of_a_running_game() -> None:
+    # the socket's join may still be on its way: a seat it may be granted is left after the grace
+    seat = Seat(3, "A2", None, "tab-one-1234")
+
+    def state(status: str, holder: str | None) -> str:
+        seats = {} if holder is None else {"A2": {"holder": holder_of(holder), "last": 1}}
+        return json.dumps({"status": status, "seats": seats})
+
+    assert seat.may_hold(None)  # no state seen: only the dataflow knows
+    assert seat.may_hold(state("running", None))  # free: the join's answer may not have come
+    assert seat.may_hold(state("running", "tab-one-1234"))
+    assert not seat.may_hold(state("running", "tab-two-5678"))  # another session's
+    assert not seat.may_hold(state("finished", None))
+    assert not seat.may_hold(state("finished", "tab-one-1234"))
+    sessionless = Seat(3, "A2", None)  # no session: no seat of its own
+    assert not sessionless.may_hold(state("running", None))
+
+
+def test_a_leave_from_a_session_not_holding_the_seat_frees_nobody() -> None:
+    # why a stray gateway leave is harmless: the dataflow rejects it or finds the seat free
+    game = next_game(start(3), Join(game_id=3, player="A2", session="tab-two-5678"), now=1)
+    assert game.board.seats["A2"].holder == holder_of("tab-two-5678")
+    stray = next_game(game, Leave(game_id=3, player="A2", session="tab-one-1234"), now=2)
+    assert stray.last is not None and not stray.last.accepted and stray.last.reason == "seat_taken"
+    assert stray.board.seats == game.board.seats
+    free = next_game(start(3), Leave(game_id=3, player="A2", session="tab-one-1234"), now=2)
+    assert free.board.seats == start(3).board.seats

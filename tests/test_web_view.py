@@ -256,3 +256,80 @@ def test_after_game_over_the_rematch_button_takes_the_same_seat_in_the_next_game
     expect(page.locator("#game-title")).to_have_text(f"Game {rematch_id(4)} · you are B3")
     expect(page.locator('.token.me[data-player="B3"]')).to_be_visible()
     assert "leave" not in [f["type"] for f in fake.frames]  # a finished game's seats stay
+
+
+def test_the_banner_keeps_its_button_while_frames_arrive(page: Page, fake: FakeGateway) -> None:
+    # rebuilt on every frame, a button loses a click whose press and release straddle a frame
+    held = next_state(new_game(4), Join(game_id=4, player="A2", session="another-tab-1"))
+    answers: list[GameState] = []
+
+    def refuse(ws: WebSocketRoute, frame: dict) -> None:
+        if frame["type"] == "join":
+            join = Join(game_id=4, player="A2", action_id=frame["action_id"], session="mine-1234")
+            answers.append(next_state(held, join))  # seat_taken
+            send(ws, answers[-1])
+
+    fake.on_connect = lambda ws: send(ws, held)
+    fake.on_frame = refuse
+    page.goto(f"{ORIGIN}/#/play/4/A2")
+    expect(page.locator("#next-seat")).to_be_visible()
+    page.evaluate("() => { window.shownButton = document.getElementById('next-seat'); }")
+    later = answers[-1]
+    for n in range(1, 4):
+        send(fake.sockets[-1], later.model_copy(update={"version": later.version + n}))
+    expect(page.locator("#stat-version")).to_have_text(str(later.version + 3))
+    assert page.evaluate("() => window.shownButton === document.getElementById('next-seat')")
+
+
+def wait_for(page: Page, condition: Callable[[], object], timeout_ms: int = 10_000) -> None:
+    for _ in range(timeout_ms // 20):
+        if condition():
+            return
+        page.wait_for_timeout(20)  # lets Playwright dispatch the page's requests meanwhile
+    raise AssertionError("condition not met before the deadline")
+
+
+def test_a_seat_offer_that_comes_after_the_lobby_was_left_goes_nowhere(
+    page: Page, fake: FakeGateway
+) -> None:
+    fake.on_connect = lambda ws: send(ws, new_game(4))
+    offers: list[Route] = []
+    page.goto(f"{ORIGIN}/")
+    expect(page.locator("#lobby")).to_be_visible()
+    # the offer is held until the lobby was left
+    page.route(re.compile(r"/lobby/seat"), lambda route: offers.append(route))
+    page.click("#quick-play")
+    wait_for(page, lambda: offers)
+    page.evaluate("() => { location.hash = '#/watch/4'; }")
+    expect(page.locator("#game-title")).to_have_text("Watching game 4")
+    offers[0].fulfill(json={"game_id": 5, "player": "B1"})
+    page.wait_for_timeout(300)
+    expect(page.locator("#game-title")).to_have_text("Watching game 4")
+    assert page.url.endswith("#/watch/4")
+
+
+def test_a_rematch_token_that_comes_after_the_game_was_left_goes_nowhere(
+    page: Page, fake: FakeGateway
+) -> None:
+    from domain.rematch import rematch_id
+
+    over = new_game(4).model_copy(
+        update={"status": "finished", "winner": "A", "version": 9, "rematch": rematch_id(4)}
+    )
+    fake.on_connect = lambda ws: send(ws, over)
+    answers: list[Route] = []
+    page.goto(f"{ORIGIN}/")
+    page.evaluate("() => sessionStorage.setItem('moba-token-4-B3', 'a-token-of-game-4')")
+    # the answer is held until the game was left
+    page.route(re.compile(r"/games/4/rematch"), lambda route: answers.append(route))
+    page.goto(f"{ORIGIN}/#/play/4/B3")
+    page.click("#rematch")
+    wait_for(page, lambda: answers)
+    page.click("a.brand")
+    expect(page.locator("#lobby")).to_be_visible()
+    answers[0].fulfill(json={"token": "a-token-of-the-rematch"})
+    page.wait_for_timeout(300)
+    expect(page.locator("#lobby")).to_be_visible()
+    assert page.url.endswith("#/")
+    key = f"moba-token-{rematch_id(4)}-B3"
+    assert page.evaluate(f"() => sessionStorage.getItem('{key}')") is None

@@ -83,14 +83,20 @@ class Seat:
     def may_hold(self, state: str | None) -> bool:
         """Whether this seat's session may hold its seat in a running game, by the state's JSON.
 
-        True when no state was seen: then only the dataflow knows.
+        True when the game runs and the seat is free or held by this session: a join
+        still on its way may be granted after the socket closed, so its seat is left
+        after the grace. A `leave` for a seat the session does not hold frees nobody's:
+        the dataflow rejects it as `seat_taken`, or finds the seat free. False when
+        another session holds the seat or the game is over, or for a seat without a
+        session; True when no state was seen (then only the dataflow knows).
         """
         if state is None or self.session is None:
             return state is None
         fields = json.loads(state)
-        seat = fields.get("seats", {}).get(self.player)
-        held = seat is not None and seat.get("holder") == holder_of(self.session)
-        return held and fields.get("status") == "running"
+        if fields.get("status") != "running":
+            return False
+        seat = (fields.get("seats") or {}).get(self.player)
+        return seat is None or seat.get("holder") == holder_of(self.session)
 
     def leave(self) -> Leave:
         """The `leave` the gateway sends for this seat when its page is gone for good."""

@@ -43,6 +43,8 @@ export function openGame({ gameId, player, token, phrases, showLink, go }) {
   const joins = new Set(); // our joins' action ids: their answers say whose the seat is
   let seatMine = false;
   let movingOn = false;
+  let closed = false; // the screen was left: a late answer must not navigate or draw over the next one
+  let bannerKey = null; // what the banner shows: it is rebuilt only when that changes
 
   $("game-title").textContent = playing ? `Game ${gameId} · you are ${player}` : `Watching game ${gameId}`;
   $("play-panel").hidden = !playing;
@@ -97,9 +99,11 @@ export function openGame({ gameId, player, token, phrases, showLink, go }) {
     render();
     try {
       const offer = await nextSeat({ taken });
+      if (closed) return;
       markSuggested(offer.game_id, offer.player);
       go(`#/play/${offer.game_id}/${offer.player}`);
     } catch (err) {
+      if (closed) return;
       movingOn = false;
       view = noted(view, `no other seat to take: ${err.message}`);
       render();
@@ -113,9 +117,11 @@ export function openGame({ gameId, player, token, phrases, showLink, go }) {
         const query = new URLSearchParams({ player, token });
         const response = await fetch(`/games/${gameId}/rematch?${query}`, { method: "POST" });
         const body = await response.json().catch(() => ({}));
+        if (closed) return;
         if (!response.ok) throw new Error(body.message ?? `the server answered ${response.status}`);
         if (body.token) sessionStorage.setItem(`moba-token-${rematch}-${player}`, body.token);
       } catch (err) {
+        if (closed) return;
         view = noted(view, `no token for the rematch: ${err.message}`);
         render();
         return;
@@ -176,22 +182,30 @@ export function openGame({ gameId, player, token, phrases, showLink, go }) {
     renderRoster(state);
   }
 
+  /** The banner: game over, seat taken, or eliminated; rebuilt only when what it shows changes,
+   * so its buttons stay the same elements between frames (a click lands, focus stays). */
   function renderBanner(state, me) {
     const banner = $("banner");
-    if (state !== null && state.status !== "running") {
+    const over = state !== null && state.status !== "running";
+    const rematch = over ? (state.rematch ?? null) : null;
+    const shown = over ? "over" : view.seatTaken ? "taken" : me && !me.alive ? "eliminated" : "none";
+    const key = JSON.stringify([shown, over ? winnerWords(state) : null, rematch]);
+    if (key === bannerKey) return;
+    bannerKey = key;
+    if (shown === "over") {
       banner.replaceChildren(document.createTextNode(`Game over: ${winnerWords(state)}`));
       const small = document.createElement("small");
-      if (state.rematch !== null && state.rematch !== undefined) {
+      if (rematch !== null) {
         const verb = playing ? "Play" : "Watch";
-        const where = playing ? `#/play/${state.rematch}/${player}` : `#/watch/${state.rematch}`;
+        const where = playing ? `#/play/${rematch}/${player}` : `#/watch/${rematch}`;
         const again = document.createElement("button");
         again.type = "button";
         again.id = "rematch";
         again.className = "primary";
         again.textContent = `${verb} the rematch`;
-        again.title = `Game ${state.rematch}, the same teams`;
-        again.addEventListener("click", () => (playing ? playRematch(state.rematch) : go(where)));
-        small.textContent = playing ? `game ${state.rematch}, you stay ${player}, with the same teams` : `game ${state.rematch}`;
+        again.title = `Game ${rematch}, the same teams`;
+        again.addEventListener("click", () => (playing ? playRematch(rematch) : go(where)));
+        small.textContent = playing ? `game ${rematch}, you stay ${player}, with the same teams` : `game ${rematch}`;
         banner.append(again, small);
       } else {
         small.textContent = "Back to the lobby to play another";
@@ -199,20 +213,20 @@ export function openGame({ gameId, player, token, phrases, showLink, go }) {
       }
       banner.className = "banner";
       banner.hidden = false;
-    } else if (view.seatTaken) {
+    } else if (shown === "taken") {
       banner.replaceChildren(document.createTextNode(`Seat ${player} is taken`));
       const next = document.createElement("button");
       next.type = "button";
       next.id = "next-seat";
       next.className = "primary";
       next.textContent = "Take the next free seat";
-      next.addEventListener("click", () => moveOn(state));
+      next.addEventListener("click", () => moveOn(view.state ?? state)); // the latest state's taken seats
       const small = document.createElement("small");
       small.textContent = "another player holds it";
       banner.append(next, small);
       banner.className = "banner strip";
       banner.hidden = false;
-    } else if (me && !me.alive) {
+    } else if (shown === "eliminated") {
       banner.replaceChildren(document.createTextNode("You are eliminated"));
       const small = document.createElement("small");
       small.textContent = "Watch the others play on";
@@ -220,6 +234,7 @@ export function openGame({ gameId, player, token, phrases, showLink, go }) {
       banner.className = "banner strip";
       banner.hidden = false;
     } else {
+      banner.replaceChildren();
       banner.hidden = true;
     }
   }
@@ -243,6 +258,7 @@ export function openGame({ gameId, player, token, phrases, showLink, go }) {
   $("controls").addEventListener("click", onPad);
   board.focus();
   return () => {
+    closed = true;
     // leaving the screen leaves the seat; a closed tab is left by the gateway after a grace
     if (playing && seatMine && view.state?.status === "running") {
       counter += 1;

@@ -26,7 +26,7 @@ export async function listGames(pages = 20) {
 /** The lobby's controller; `go(hash)` navigates. Returns { show(message), hide() }. */
 export function lobby(seats, go) {
   let timer = null;
-  let active = false;
+  let showing = 0; // counts shows and hides: an answer that comes after the lobby was left is dropped
   let known = [];
   const form = $("seat-form");
   const gameInput = $("seat-game");
@@ -69,11 +69,14 @@ export function lobby(seats, go) {
     // the server's next free seat (of this game, or of any open game, or a new game);
     // the claim decides: a lost race moves on to the next seat by itself
     $("seat-error").textContent = "";
+    const shown = showing;
     try {
       const offer = await nextSeat({ game: gameId });
+      if (shown !== showing) return; // left (and maybe shown again) meanwhile
       markSuggested(offer.game_id, offer.player);
       go(`#/play/${offer.game_id}/${offer.player}`);
     } catch (err) {
+      if (shown !== showing) return;
       $("seat-error").textContent = `No seat to take: ${err.message}`;
     }
   }
@@ -97,13 +100,14 @@ export function lobby(seats, go) {
   $("quick-play").addEventListener("click", () => takeSeat());
 
   async function refresh() {
+    const shown = showing;
     try {
       known = await listGames();
-      if (!active) return;
+      if (shown !== showing) return; // an earlier showing's refresh: the current one has its own
       draw(known);
       $("games-note").textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (err) {
-      if (!active) return;
+      if (shown !== showing) return;
       draw([]);
       $("games-note").textContent = "";
       $("games-empty").textContent = `No games to list: ${err.message}`;
@@ -163,13 +167,13 @@ export function lobby(seats, go) {
 
   return {
     show(message = "") {
-      active = true;
+      showing += 1;
       $("seat-error").textContent = message;
       clearTimeout(timer);
       refresh();
     },
     hide() {
-      active = false;
+      showing += 1;
       clearTimeout(timer);
       timer = null;
     },
