@@ -81,7 +81,7 @@ def real_store(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     ("game_id", "code"),
-    [("-1", 2), ("abc", 2), ("", 2), ("1.5", 2), ("9007199254740992", 1), ("1" + "0" * 30, 1)],
+    [("-1", 2), ("abc", 2), ("", 2), ("1.5", 2), ("9007199254740992", 2), ("1" + "0" * 30, 2)],
 )
 def test_a_bad_game_id_is_a_message_and_a_non_zero_exit(
     real_store: Path, game_id: str, code: int
