@@ -18,12 +18,13 @@ def write_plots(results: Results, directory: Path) -> list[Path]:
     limit = results.figures["throughput.limit_per_s"]
     one = results.figures["throughput.actions_per_s"]
     speedup = results.figures["throughput.two_process_speedup"]
-    if one.values:
+    if one.values and limit.values:
         bars = {
             "pass-through limit\n(consume -> produce)": limit.values,
             "dataflow\n1 process": one.values,
             "dataflow\n2 processes": [v * one.median for v in speedup.values],
         }
+        bars = {name: values for name, values in bars.items() if values}  # a failed run: absent
         medians = [sorted(v)[len(v) // 2] for v in bars.values()]
         lows = [m - min(v) for m, v in zip(medians, bars.values(), strict=True)]
         highs = [max(v) - m for m, v in zip(medians, bars.values(), strict=True)]

@@ -30,7 +30,9 @@ def test_bench_runs_on_tiny_inputs_and_emits_every_key(tmp_path: Path) -> None:
         "--plots", str(tmp_path / "plots"),
     ]  # fmt: skip
     done = subprocess.run(argv, capture_output=True, text=True, timeout=280, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
+    failed = [line for line in done.stderr.splitlines() if "failed in this repeat" in line]
+    assert done.returncode == 0, "\n".join([*failed, done.stderr[-3000:]])
+    assert not failed, failed
     figures = json.loads(done.stdout)
     assert set(figures) == set(KEYS)
     assert all(isinstance(v, int | float) for v in figures.values()), figures
@@ -54,7 +56,9 @@ def test_the_exchange_measurement_runs_one_and_two_processes_on_tiny_inputs() ->
         "1",
     ]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-3000:]
+    failed = [line for line in done.stderr.splitlines() if "failed in this repeat" in line]
+    assert done.returncode == 0, "\n".join([*failed, done.stderr[-3000:]])
+    assert not failed, failed
     assert "one process" in done.stdout and "two processes" in done.stdout
 
 
@@ -62,7 +66,9 @@ def test_the_gateway_load_runs_both_sides_on_a_few_players() -> None:
     argv = [sys.executable, "-m", "bench.gateway", "--quick", "--players", "20", "--games", "2"]
     argv += ["--seconds", "3", "--json"]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=240, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-3000:]
+    failed = [line for line in done.stderr.splitlines() if "failed in this repeat" in line]
+    assert done.returncode == 0, "\n".join([*failed, done.stderr[-3000:]])
+    assert not failed, failed
     figures = json.loads(done.stdout)
     assert set(figures) == set(GATEWAY_KEYS)
     assert all(isinstance(v, int | float) for v in figures.values()), figures
