@@ -53,9 +53,9 @@ def next_seat(states: Iterable[GameState], taken: Taken = frozenset()) -> Offer:
     known += [new_game(g) for g in sorted({g for g, _ in taken} - ids)]  # too new for the store
     open_games = [s for s in known if not is_rematch(s.game_id) and free_seats(s, taken)]
     if open_games:
-        best = min(open_games, key=lambda s: (-len(s.seats), s.game_id))
-        player = free_seats(best, taken)[0]
-        return Offer(best.game_id, player, best.players[player].team, new=False)
+        offer = seat_in(min(open_games, key=lambda s: (-len(s.seats), s.game_id)), taken)
+        if offer is not None:  # an open game has a free seat by definition
+            return offer
     game_id = fresh_game_id(s.game_id for s in known)
     player = free_seats(new_game(game_id))[0]
     return Offer(game_id, player, new_game(game_id).players[player].team, new=True)
