@@ -25,8 +25,11 @@ from dataflows import launch
 from dataflows.games import build_flow, collect_rarely
 from dataflows.records import Inbound
 from domain.game import Game
+from domain.lifecycle import next_record, started
+from domain.models import Action
 from domain.rules import next_game, start
-from domain.wire import StateEncoder, decode_action, encode_action
+from domain.timeouts import Limits
+from domain.wire import StateEncoder, decode_record, encode_action
 from infra.broker import EmbeddedBroker, free_port
 from infra.settings import Settings
 
@@ -43,11 +46,22 @@ CATEGORIES = (
     ("operator glue (map/branch/key/stateful wrappers)", ("shim_", "on_batch", "_apply")),
 )
 OTHER = "bytewax runtime (Rust, timely), other"
+EPOCH_MS = 1_700_000_000_000  # the log time of the first record the profile applies
 
 
 def domain_us(count: int = 20_000, repeat: int = 5) -> dict[str, float]:
     """CPU microseconds per action of each pure step, over the throughput workload's actions.
 
+    - decode: `decode_record` (as the dataflow reads `actions`) of each action's wire bytes;
+    - rules: `next_game` alone, with no time passing (the rules as the tests fold them);
+    - lifecycle: `next_record`, what the dataflow calls per record, with a log time growing
+      a millisecond per action (timeouts checked, no secret), actions without sessions;
+    - seated: the same with each action carrying its player's session, as real players
+      send them, so seats are claimed and kept alive by every accepted action;
+    - encode: `StateEncoder.encode` of each state the lifecycle made (no seats taken);
+    - encode_seated: the same for the seated lifecycle's states (ten seats, their times).
+
+    The dataflow's path per action of real players is decode + seated + encode_seated.
     The best of `repeat` passes, each timed with thread CPU time, on the values the
     dataflow keeps (`Game`s, one `StateEncoder` per game), with its garbage-collector
     settings: the states kept here would otherwise make the collector's full passes a
@@ -56,22 +70,36 @@ def domain_us(count: int = 20_000, repeat: int = 5) -> dict[str, float]:
     collect_rarely()
     actions = list(key_presses(range(100), count))
     raws = [encode_action(a) for a in actions]
+    sessions = [a.model_copy(update={"session": f"s-{a.player}-xxxx"}) for a in actions]
+    limits = Limits()
 
     def decode() -> None:
         for raw in raws:
-            decode_action(raw)
-
-    after: list[Game] = []
+            decode_record(raw)
 
     def rules() -> None:
         games: dict[int, Game] = {}
-        after.clear()
         for action in actions:
             game = games.get(action.game_id) or start(action.game_id)
-            games[action.game_id] = game = next_game(game, action)
+            games[action.game_id] = next_game(game, action)
+
+    states: dict[str, list[Game]] = {"lifecycle": [], "seated": []}
+
+    def played(records: list[Action], after: list[Game]) -> None:
+        games: dict[int, Game] = {}
+        after.clear()
+        for now, record in enumerate(records, start=EPOCH_MS):
+            game = games.get(record.game_id) or started(record.game_id, now)
+            games[record.game_id] = game = next_record(game, record, now, limits, None)
             after.append(game)
 
-    def encode() -> None:
+    def lifecycle() -> None:
+        played(actions, states["lifecycle"])
+
+    def seated() -> None:
+        played(sessions, states["seated"])
+
+    def encoded(after: list[Game]) -> None:
         encoders: dict[int, StateEncoder] = {}  # one per game, as the dataflow keeps them
         for game in after:
             encoder = encoders.get(game.arena.game_id)
@@ -79,7 +107,15 @@ def domain_us(count: int = 20_000, repeat: int = 5) -> dict[str, float]:
                 encoder = encoders[game.arena.game_id] = StateEncoder()
             encoder.encode(game)
 
-    return {name: _best_us(step, count, repeat) for name, step in _steps(decode, rules, encode)}
+    def encode() -> None:
+        encoded(states["lifecycle"])
+
+    def encode_seated() -> None:
+        encoded(states["seated"])
+
+    # each encode after the run whose states it encodes
+    steps = _steps(decode, rules, lifecycle, seated, encode, encode_seated)
+    return {name: _best_us(step, count, repeat) for name, step in steps}
 
 
 def flow_us(count: int = 20_000, repeat: int = 3) -> float:
@@ -181,9 +217,12 @@ def main() -> None:
     args = parser.parse_args()
     print(f"calibration: {calibration()}; load average {os.getloadavg()[0]:.2f}")
     costs = domain_us()
-    total = sum(costs.values())
+    total = costs["decode"] + costs["seated"] + costs["encode_seated"]
     print("pure domain CPU per action: " + ", ".join(f"{k} {v:.1f} us" for k, v in costs.items()))
-    print(f"  = {total:.1f} us: at most {1e6 / total:,.0f} actions/s per process, framework free")
+    print(
+        f"  decode + seated + encode_seated = {total:.1f} us: "
+        f"at most {1e6 / total:,.0f} actions/s per process, framework free"
+    )
     whole = flow_us()
     print(
         f"the flow on bytewax's testing source and sink: {whole:.1f} us per action "
