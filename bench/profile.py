@@ -83,21 +83,24 @@ def domain_us(count: int = 20_000, repeat: int = 5) -> dict[str, float]:
             game = games.get(action.game_id) or start(action.game_id)
             games[action.game_id] = next_game(game, action)
 
-    states: dict[str, list[Game]] = {"lifecycle": [], "seated": []}
-
-    def played(records: list[Action], after: list[Game]) -> None:
-        games: dict[int, Game] = {}
-        after.clear()
+    def played(records: list[Action], after: list[Game] | None = None) -> None:
+        games: dict[int, Game] = {}  # the latest state of each game, as the dataflow keeps them
         for now, record in enumerate(records, start=EPOCH_MS):
             game = games.get(record.game_id) or started(record.game_id, now)
             games[record.game_id] = game = next_record(game, record, now, limits, None)
-            after.append(game)
+            if after is not None:
+                after.append(game)
 
     def lifecycle() -> None:
-        played(actions, states["lifecycle"])
+        played(actions)
 
     def seated() -> None:
-        played(sessions, states["seated"])
+        played(sessions)
+
+    # every state, for the encoders: kept outside the timed runs (the flow keeps one a game)
+    states: dict[str, list[Game]] = {"lifecycle": [], "seated": []}
+    played(actions, states["lifecycle"])
+    played(sessions, states["seated"])
 
     def encoded(after: list[Game]) -> None:
         encoders: dict[int, StateEncoder] = {}  # one per game, as the dataflow keeps them
@@ -113,7 +116,6 @@ def domain_us(count: int = 20_000, repeat: int = 5) -> dict[str, float]:
     def encode_seated() -> None:
         encoded(states["seated"])
 
-    # each encode after the run whose states it encodes
     steps = _steps(decode, rules, lifecycle, seated, encode, encode_seated)
     return {name: _best_us(step, count, repeat) for name, step in steps}
 
