@@ -39,7 +39,7 @@ CATEGORIES = (
     ("garbage collection", ("gc_collect_main",)),
     ("encode states (domain.wire)", ("encode_state", "StateEncoder")),
     ("rules (domain.rules)", ("next_game", "next_authentic_game")),
-    ("decode actions (domain.wire)", ("decode_action",)),
+    ("decode actions (domain.wire)", ("decode_action", "decode_record")),
     ("Kafka source", ("_ActionsPartition", "_ConsumerHub")),
     ("Kafka sink", ("_RoutedSinkPartition", "_CheckedProducer")),
     ("recovery snapshots (SQLite)", ("sqlite3", "rusqlite", "fsync")),
@@ -135,9 +135,10 @@ def flow_us(count: int = 20_000, repeat: int = 3) -> float:
     settings = Settings(partitions=10)
 
     def run() -> None:
-        out: list[object] = []
+        out: list[tuple[str, list[object]]] = []
         run_main(build_flow(TestingSource(inbound, batch_size=1000), TestingSink(out), settings))
-        assert len(out) == count, f"{len(out)} records for {count} actions"
+        written = sum(len(batch) for _, batch in out)
+        assert written == count, f"{written} records for {count} actions"
 
     return _best_us(run, count, repeat, clock=time.process_time)
 

@@ -59,20 +59,43 @@ MAX_DEAD_LETTER_BYTES = 256 * 1024
 
 
 def decode(
-    msg: Inbound | DeadLetter, max_bytes: int, partitions: int
-) -> tuple[str, Decoded | DeadLetter]:
-    """The action or clock record in `msg` keyed by its partition, or a dead letter saying why there is none."""
-    if isinstance(msg, DeadLetter):
-        return f"dlq-{msg.partition}", msg
-    try:
-        record = admitted_record(msg.value, msg.partition, max_bytes, partitions)
-    except NotAdmitted as err:
-        return f"dlq-{msg.partition}", DeadLetter(msg, err.reason, err.detail)
-    return f"partition-{msg.partition}", make(Decoded, (record, msg))
+    msgs: list[Inbound | DeadLetter], max_bytes: int, partitions: int, dlq_topic: str
+) -> list[tuple[str, list[Decoded] | list[Outbound]]]:
+    """A batch of messages as one item per partition: its records, and its dead letters.
+
+    `("partition-<p>", [Decoded, ...])` holds the actions and clock records of partition
+    p in offset order; `("dlq-<p>", [Outbound, ...])` the messages it refuses, as
+    records for the dead-letter topic, each saying why. One item per partition rather
+    than per message: Bytewax's own work is per item, and it was half the flow's CPU.
+    """
+    records: dict[int, list[Decoded]] = {}
+    letters: dict[int, list[Outbound]] = {}
+    for msg in msgs:
+        if type(msg) is DeadLetter:
+            letter = msg
+        else:
+            partition = msg.partition  # type: ignore[union-attr]
+            try:
+                record = admitted_record(msg.value, partition, max_bytes, partitions)  # type: ignore[union-attr]
+            except NotAdmitted as err:
+                letter = DeadLetter(msg, err.reason, err.detail)  # type: ignore[arg-type]
+            else:
+                batch = records.get(partition)
+                if batch is None:
+                    batch = records[partition] = []
+                batch.append(make(Decoded, (record, msg)))
+                continue
+        out = dead_letter_record(letter, dlq_topic, partitions)
+        letters.setdefault(letter.partition, []).append(out)
+    items: list[tuple[str, list[Decoded] | list[Outbound]]] = [
+        (f"partition-{p}", batch) for p, batch in records.items()
+    ]
+    items.extend((f"dlq-{p}", batch) for p, batch in letters.items())
+    return items
 
 
-def is_decoded(key_item: tuple[str, Decoded | DeadLetter]) -> bool:
-    return isinstance(key_item[1], Decoded)
+def is_records(key_batch: tuple[str, list[Decoded] | list[Outbound]]) -> bool:
+    return key_batch[0].startswith("partition-")
 
 
 @dataclass(frozen=True)
@@ -96,8 +119,11 @@ class Routes:
         )
 
 
-class GameLogic(StatefulBatchLogic[Decoded, Outbound | Final, bytes]):
+class GameLogic(StatefulBatchLogic[list[Decoded], list[Outbound] | Final, bytes]):
     """One game's authoritative state, kept as a `Game`; emits each new state as a `games` record.
+
+    Items in and out are batches: a list of the game's records in log order, and one
+    list of the records to write for them (states and dead letters), plus a `Final`.
 
     Encoding happens here, once per state, with an encoder that remembers what the
     game's states share; snapshots are the same wire JSON and the game's clock
@@ -128,15 +154,19 @@ class GameLogic(StatefulBatchLogic[Decoded, Outbound | Final, bytes]):
             return cls(None, routes, retired=True)
         return cls(None if resume is None else game_of_snapshot(resume), routes)
 
-    def on_batch(self, values: list[Decoded]) -> tuple[list[Outbound | Final], bool]:
-        """Each record applied in order: the new states' records (or dead letters), the final state."""
-        out: list[Outbound | Final] = []
-        for decoded in values:
-            self._apply(decoded, out)
+    def on_batch(self, values: list[list[Decoded]]) -> tuple[list[list[Outbound] | Final], bool]:
+        """Each record applied in order: one list of the new states' records (or dead letters), the final state."""
+        out: list[Outbound] = []
+        finals: list[Final] = []
+        for batch in values:
+            for decoded in batch:
+                self._apply(decoded, out, finals)
+        emitted: list[list[Outbound] | Final] = [out] if out else []
+        emitted.extend(finals)
         # nothing to keep if the game never started (a clock record alone starts nothing)
-        return out, self._game is None and not self._retired
+        return emitted, self._game is None and not self._retired
 
-    def _apply(self, decoded: Decoded, out: list[Outbound | Final]) -> None:
+    def _apply(self, decoded: Decoded, out: list[Outbound], finals: list[Final]) -> None:
         record, routes = decoded.action, self._routes
         if self._retired:
             if type(record) is not Tick:
@@ -163,7 +193,7 @@ class GameLogic(StatefulBatchLogic[Decoded, Outbound | Final, bytes]):
         if nxt.clock.ended is not None and is_evictable(nxt, routes.limits):
             assert self._encoder is not None
             final = snapshot_of(self._encoder.encode(nxt), nxt.clock)
-            out.append(Final(nxt.arena.game_id, final))
+            finals.append(Final(nxt.arena.game_id, final))
             self._game, self._encoder, self._retired = None, None, True
 
     def _start(self, game_id: int, now: int) -> Game:
@@ -183,8 +213,8 @@ class GameLogic(StatefulBatchLogic[Decoded, Outbound | Final, bytes]):
 
 @operator
 def game_state(
-    step_id: str, up: KeyedStream[Decoded], builder: Callable[[bytes | None], GameLogic]
-) -> KeyedStream[Outbound]:
+    step_id: str, up: KeyedStream[list[Decoded]], builder: Callable[[bytes | None], GameLogic]
+) -> KeyedStream[list[Outbound] | Final]:
     """`op.stateful_batch` under the step id `op.stateful` gave it: stores keep resuming.
 
     Earlier versions used `op.stateful`, which nests its state as
@@ -221,62 +251,59 @@ def dead_letter_record(letter: DeadLetter, topic: str, partitions: int) -> Outbo
     )
 
 
-def dead_letter_out(
-    key_letter: tuple[str, DeadLetter], topic: str, partitions: int
-) -> tuple[str, Outbound]:
-    key, letter = key_letter
-    return key, dead_letter_record(letter, topic, partitions)
-
-
 def _bounded(data: bytes | None) -> bytes | None:
     return data if data is None else data[:MAX_DEAD_LETTER_BYTES]
 
 
-def unwrapped(batch: list[tuple[str, tuple[str, Decoded]]]) -> list[tuple[str, Decoded]]:
+def unwrapped(
+    batch: list[tuple[str, tuple[str, list[Decoded]]]],
+) -> list[tuple[str, list[Decoded]]]:
     """The roster's items keyed by game: one Python call a batch (`op.key_rm` is one an item)."""
     return [item for _, item in batch]
 
 
-def is_final(key_item: tuple[str, Outbound | Final]) -> bool:
+def is_final(key_item: tuple[str, list[Outbound] | Final]) -> bool:
     return type(key_item[1]) is Final
 
 
 def build_flow(
     source: Source[Inbound | DeadLetter],
-    sink: Sink[tuple[str, Outbound]],
+    sink: Sink[tuple[str, list[Outbound]]],
     settings: Settings,
     archive: Sink[tuple[str, Final]] | None = None,
 ) -> Dataflow:
     """The dataflow from `source` to `sink` (and `archive`); the Kafka edges or bytewax's testing ones.
 
     With `settings.secret` every action needs its player's join token (else `bad_token`).
-    Few steps, each a Python call per item at most: the flow's cost is per action.
+    Its items are batches, not actions: one per partition of each batch the source
+    reads, then one per game of it; Bytewax's work per item is then shared by the
+    actions of a batch, and the flow's cost is the rules' (docs/benchmarks.md).
     Without an `archive`, the final states of evicted games are only on `games`.
     """
     P = settings.partitions
     flow = Dataflow(FLOW_ID)
     inbound = op.input(INPUT_STEP, flow, source)
     # Inbound | DeadLetter (consumer errors)
-    decoded = op.map(
-        "decode", inbound, partial(decode, max_bytes=settings.max_action_bytes, partitions=P)
+    decoded = op.flat_map_batch(
+        "decode",
+        inbound,
+        partial(
+            decode, max_bytes=settings.max_action_bytes, partitions=P, dlq_topic=settings.dlq_topic
+        ),
     )
-    # ("partition-<p>", Decoded) | ("dlq-<partition>", DeadLetter)
-    valid = op.branch("valid", decoded, is_decoded)
+    # ("partition-<p>", [Decoded]) | ("dlq-<p>", [Outbound to actions.dlq])
+    valid = op.branch("valid", decoded, is_records)
     roster = op.stateful_batch(
         ROSTER_STEP, valid.trues, partial(RosterLogic.builder, settings.limits)
     )
-    routed: KeyedStream[Decoded] = op.flat_map_batch("routed", roster, unwrapped)
-    # (str(game_id), Decoded): each action, and each clock record once per game of its partition
+    routed: KeyedStream[list[Decoded]] = op.flat_map_batch("routed", roster, unwrapped)
+    # (str(game_id), [Decoded]): the game's actions, and clock records that reach it
     states = game_state(STATE_STEP, routed, partial(GameLogic.builder, Routes.of(settings)))
-    # (str(game_id), Outbound to games[g mod P] or actions.dlq | Final of an evicted game)
+    # (str(game_id), [Outbound to games[g mod P] or actions.dlq] | Final of an evicted game)
     finals = op.branch("final", states, is_final)
     if archive is not None:
         op.output("archive_out", finals.trues, archive)
-    dlq = op.map(
-        "dlq_out", valid.falses, partial(dead_letter_out, topic=settings.dlq_topic, partitions=P)
-    )
-    # ("dlq-<partition>", Outbound to actions.dlq)
-    op.output("kafka_out", op.merge("outbound", finals.falses, dlq), sink)
+    op.output("kafka_out", op.merge("outbound", finals.falses, valid.falses), sink)
     return flow
 
 

@@ -21,8 +21,12 @@ from domain.timeouts import Limits
 Seen = dict[str, tuple[int, int]]
 
 
-class RosterLogic(StatefulBatchLogic[Decoded, tuple[str, Decoded], Seen]):
-    """One partition's games; routes each action to its game and clock records to the quiet ones."""
+class RosterLogic(StatefulBatchLogic[list[Decoded], tuple[str, list[Decoded]], Seen]):
+    """One partition's games; routes each action to its game and clock records to the quiet ones.
+
+    Takes batches of a partition's records and emits one batch per game, the game's
+    records in log order: one item per game a batch rather than one per record.
+    """
 
     def __init__(self, seen: Seen, marks: tuple[int, ...]) -> None:
         self._seen = seen
@@ -32,20 +36,26 @@ class RosterLogic(StatefulBatchLogic[Decoded, tuple[str, Decoded], Seen]):
     def builder(cls, limits: Limits, resume: Seen | None) -> "RosterLogic":
         return cls(dict(resume or {}), quiet_marks(limits))
 
-    def on_batch(self, values: list[Decoded]) -> tuple[list[tuple[str, Decoded]], bool]:
+    def on_batch(self, values: list[list[Decoded]]) -> tuple[list[tuple[str, list[Decoded]]], bool]:
         """Each action to its game; each clock record to the games it wakes."""
-        out: list[tuple[str, Decoded]] = []
+        games: dict[str, list[Decoded]] = {}
         seen = self._seen
-        for decoded in values:
-            record, now = decoded.action, decoded.source.timestamp
-            if type(record) is Tick:
-                out.extend((key, decoded) for key in self._woken(now))
-                continue
-            key = str(record.game_id)  # type: ignore[union-attr]
-            latest = seen.get(key)
-            seen[key] = (now if latest is None or latest[0] < now else latest[0], 0)
-            out.append((key, decoded))
-        return out, False
+        for batch in values:
+            for decoded in batch:
+                record, now = decoded.action, decoded.source.timestamp
+                if type(record) is Tick:
+                    for key in self._woken(now):
+                        games.setdefault(key, []).append(decoded)
+                    continue
+                key = str(record.game_id)  # type: ignore[union-attr]
+                latest = seen.get(key)
+                seen[key] = (now if latest is None or latest[0] < now else latest[0], 0)
+                mine = games.get(key)
+                if mine is None:
+                    games[key] = [decoded]
+                else:
+                    mine.append(decoded)
+        return list(games.items()), False
 
     def _woken(self, now: int) -> list[str]:
         """The games a clock record at `now` reaches; those past their last mark are forgotten."""

@@ -20,10 +20,10 @@ from dataflows.records import Outbound
 from infra.kafka import produce_patiently
 
 
-class RoutedSink(FixedPartitionedSink[Outbound, None]):
+class RoutedSink(FixedPartitionedSink[list[Outbound], None]):
     """Produces each `Outbound` to its own topic and partition, through one producer per process.
 
-    Items arrive as `(key, Outbound)`, keyed `str(g)` (a state, or a dead letter of
+    Items arrive as `(key, [Outbound, ...])`, a batch of one game's records, keyed `str(g)` (a state, or a dead letter of
     game g: partition g mod P) or `"dlq-<p>"` (a dead letter from partition p). The key
     picks the sink part, and part i writes partition i: each partition of `games` and of
     `actions.dlq` has one writer, one idempotent producer, whatever the number of
@@ -83,18 +83,19 @@ class _CheckedProducer:
             raise DeliveryFailed(f"{len(self.failures)} message(s) not delivered: {shown}")
 
 
-class _RoutedSinkPartition(StatefulSinkPartition[Outbound, None]):
+class _RoutedSinkPartition(StatefulSinkPartition[list[Outbound], None]):
     def __init__(self, checked: _CheckedProducer, flush_timeout_s: float) -> None:
         self._checked = checked
         self._flush_timeout_s = flush_timeout_s
 
-    def write_batch(self, values: list[Outbound]) -> None:
+    def write_batch(self, values: list[list[Outbound]]) -> None:
         producer = self._checked.producer
         written: dict[str, int] = {}
-        for out in values:
-            headers = list(out.headers) if out.headers else None
-            produce_patiently(producer, out.topic, out.value, out.key, out.partition, headers)
-            written[out.topic] = written.get(out.topic, 0) + 1
+        for batch in values:
+            for out in batch:
+                headers = list(out.headers) if out.headers else None
+                produce_patiently(producer, out.topic, out.value, out.key, out.partition, headers)
+                written[out.topic] = written.get(out.topic, 0) + 1
         producer.poll(0)
         self._checked.raise_failures()
         for topic, count in written.items():

@@ -36,6 +36,11 @@ def inbound(actions, extra=()) -> list[Inbound]:
     return msgs + list(extra)
 
 
+def written(out: list[tuple[str, list[Outbound]]]) -> list[tuple[str, Outbound]]:
+    """The sink's items (batches of records, keyed) as one (key, record) pair per record."""
+    return [(key, rec) for key, batch in out for rec in batch]
+
+
 def run_one(flow) -> None:
     run_main(flow)
 
@@ -57,10 +62,13 @@ def interleave(a, b):
 
 
 def test_states_equal_the_fold_on_the_games_partition(execute) -> None:
-    out: list[tuple[str, Outbound]] = []
+    batches: list[tuple[str, list[Outbound]]] = []
     execute(
-        build_flow(TestingSource(inbound(interleave(GAME_5, GAME_6))), TestingSink(out), SETTINGS)
+        build_flow(
+            TestingSource(inbound(interleave(GAME_5, GAME_6))), TestingSink(batches), SETTINGS
+        )
     )
+    out = written(batches)
 
     for game, actions in ((5, GAME_5), (6, GAME_6)):
         records = [rec for key, rec in out if key == str(game)]
@@ -82,8 +90,9 @@ def test_bad_messages_go_to_the_dead_letter_topic_with_their_bytes_and_reason(ex
         Inbound("actions", 0, 14, None, b'{"game_id": 5, "player": "A1", "type": "join"}'),
         Inbound("actions", 0, 15, None, None),
     ]
-    out: list[tuple[str, Outbound]] = []
-    execute(build_flow(TestingSource(inbound(GAME_6, bad)), TestingSink(out), SETTINGS))
+    batches: list[tuple[str, list[Outbound]]] = []
+    execute(build_flow(TestingSource(inbound(GAME_6, bad)), TestingSink(batches), SETTINGS))
+    out = written(batches)
 
     letters = sorted((rec for _, rec in out if rec.topic == "dlq"), key=lambda r: r.headers[-1])
     reasons = {rec.value: dict(rec.headers)[REASON_HEADER] for rec in letters}
