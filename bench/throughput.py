@@ -15,6 +15,7 @@ from confluent_kafka import Producer, TopicPartition
 
 from bench.workload import (
     Counter,
+    EndWatch,
     MachineCpu,
     Record,
     fresh_settings,
@@ -56,11 +57,12 @@ def dataflow_rate(
     `processes` processes of `workers` worker threads each: `-w 10` is what the README
     tells people to type, so it is measured beside `-w 1`.
 
-    Busy cores (everything on the machine: dataflow, broker, this reader) are counted
-    from the first state read to the last, so start-up is excluded as from the rate.
+    Busy cores (everything on the machine: dataflow, broker, this watcher) are counted
+    from the first state written to the last, so start-up is excluded as from the rate.
+    The states are read once the flow has written them all, as the pass-through's are.
     """
     settings = loaded.settings
-    with Counter(settings, settings.games_topic) as counter:
+    with EndWatch(settings, settings.games_topic) as watch:
         flows = launch.start_cluster(settings, root, processes, workers)
 
         def alive() -> None:
@@ -68,13 +70,16 @@ def dataflow_rate(
                 flow.raise_if_exited()
 
         try:
-            counter.until(1, timeout_s, alive)
+            watch.until(1, timeout_s, alive)
             cpu = MachineCpu()
-            counter.until(loaded.count, timeout_s, alive)
+            watch.until(loaded.count, timeout_s, alive)
             busy = cpu.busy_cores()
         finally:
             for flow in flows:
                 flow.kill()
+    # read only now: a reader that kept up would have spun beside the flow (`EndWatch`)
+    with Counter(settings, settings.games_topic) as counter:
+        counter.until(loaded.count, timeout_s)
         return FlowRate(steady_rate(counter.timestamps_ms), busy)
 
 

@@ -215,6 +215,43 @@ class Counter:
         self.close()
 
 
+class EndWatch:
+    """Waits until a topic holds a number of messages by asking for its end offsets, reading none.
+
+    A consumer that has caught up keeps fetching on noida, which answers an empty fetch
+    at once (docs/brokers.md): about half a core for the reader and as much again for
+    the broker. A `Counter` reading while a throughput run goes on would take that from
+    what it measures; this asks for each partition's end offset every `every_s` instead.
+    """
+
+    def __init__(self, settings: Settings, topic: str, every_s: float = 0.05) -> None:
+        self._consumer = tuned_consumer(settings)
+        self._partitions = [TopicPartition(topic, p) for p in range(settings.partitions)]
+        self._every_s = every_s
+
+    def count(self) -> int:
+        """Messages on the topic now: the sum of its partitions' end offsets (a fresh topic)."""
+        return sum(self._consumer.get_watermark_offsets(p, 10)[1] for p in self._partitions)
+
+    def until(self, count: int, timeout_s: float, alive: Callable[[], None] = lambda: None) -> None:
+        """Wait until the topic holds `count` messages; raises after `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while (found := self.count()) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{found} of {count} messages after {timeout_s}s")
+            alive()
+            time.sleep(self._every_s)
+
+    def close(self) -> None:
+        self._consumer.close()
+
+    def __enter__(self) -> "EndWatch":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def rss_bytes(pid: int) -> int:
     """Resident memory of a process, from /proc (Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
