@@ -4,6 +4,7 @@ Time is log time: the Kafka timestamps of the records a game has seen, handed in
 the caller, never a clock read here, so replaying the same records decides the same.
 """
 
+from operator import itemgetter
 from typing import NamedTuple
 
 from domain.game import NO_SEATS, Clock, Game, Result, make
@@ -19,6 +20,8 @@ class Limits(NamedTuple):
 # `last` of a state that time alone made: no player, nothing asked
 TICK = Result("", "", "tick", None, True, None)
 
+_LAST = itemgetter(1)  # a `Hold`'s `last`, read in C: the seats are checked on every action
+
 
 def expired(game: Game, now: int, limits: Limits) -> Game:
     """`game` at log time `now` with what is due by then: the same object if nothing is.
@@ -33,7 +36,7 @@ def expired(game: Game, now: int, limits: Limits) -> Game:
         return game
     idle = limits.idle_ms
     seats = board.seats
-    if seats and any(now - hold.last >= idle for hold in seats.values()):
+    if seats and now - min(map(_LAST, seats.values())) >= idle:
         kept = {name: hold for name, hold in seats.items() if now - hold.last < idle}
         board = board._replace(seats=kept or NO_SEATS)
     if now - clock.active >= idle:
