@@ -89,13 +89,24 @@ class _RoutedSinkPartition(StatefulSinkPartition[list[Outbound], None]):
         self._flush_timeout_s = flush_timeout_s
 
     def write_batch(self, values: list[list[Outbound]]) -> None:
+        """Queue every record; `produce` is called directly, the patient retry only on a full queue.
+
+        A state is one call into librdkafka (positional, as its signature orders them):
+        the wrapper and keywords cost more than the call itself, once per action.
+        """
         producer = self._checked.producer
+        produce = producer.produce
         written: dict[str, int] = {}
         for batch in values:
-            for out in batch:
-                headers = list(out.headers) if out.headers else None
-                produce_patiently(producer, out.topic, out.value, out.key, out.partition, headers)
-                written[out.topic] = written.get(out.topic, 0) + 1
+            for topic, partition, key, value, headers in batch:
+                if headers:  # a dead letter: rare
+                    produce_patiently(producer, topic, value, key, partition, list(headers))
+                else:
+                    try:
+                        produce(topic, value, key, partition)
+                    except BufferError:
+                        produce_patiently(producer, topic, value, key, partition)
+                written[topic] = written.get(topic, 0) + 1
         producer.poll(0)
         self._checked.raise_failures()
         for topic, count in written.items():

@@ -21,6 +21,7 @@ from confluent_kafka.admin import AdminClient
 
 from dataflows import metrics
 from dataflows.records import DeadLetter, Inbound
+from domain.game import make
 from infra.gaps import GapGuard, Verdict
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ class _ActionsPartition(StatefulSourcePartition[Inbound | DeadLetter, int]):
         msgs = self._hub.take(self._partition, self._batch_size)
         topic, partition = self._topic, self._partition
         batch.extend(
-            Inbound(topic, partition, m.offset(), m.key(), m.value(), m.timestamp()[1])
+            make(Inbound, (topic, partition, m.offset(), m.key(), m.value(), m.timestamp()[1]))
             for m in msgs
         )
         if msgs:
