@@ -24,7 +24,7 @@ from domain.board import (
     on_board,
     step,
 )
-from domain.game import Arena, Board, Clock, Game, Piece, Result, make
+from domain.game import Arena, Board, Clock, Game, Hold, Piece, Result, make
 from domain.models import Action, GameState, Join, Leave, Move, RejectReason, Throw
 from domain.rematch import rematch_id
 from domain.seats import is_seat_taken, seated
@@ -55,14 +55,15 @@ def next_game(game: Game, action: Action, now: int | None = None) -> Game:
     if now is None or now < was:
         now = was
     kind = type(action)
-    if kind is Move:
-        board = _moved(board, action)  # type: ignore[arg-type]
-    elif kind is Throw:
+    if kind is Throw:  # before the seats: a throw that ends the game takes no claim
         board = _exploded(arena, board, action)  # type: ignore[arg-type]
-    if board.seats or action.session is not None:
-        seats = seated(board.seats, action, now, board.status == "running")
-        if seats is not board.seats:
-            board = board._replace(seats=seats)
+    seats = board.seats
+    if seats or action.session is not None:
+        seats = seated(seats, action, now, board.status == "running")
+    if kind is Move:  # a move leaves the game running: one new board, with its seats
+        board = _moved(board, action, seats)  # type: ignore[arg-type]
+    elif seats is not board.seats:
+        board = make(Board, (*board[:4], seats, board[5]))
     if ended is None and board.status != "running":
         clock = make(Clock, (now, now, now))
     elif now != was or now != active:
@@ -88,12 +89,12 @@ def rejection(game: Game, action: Action) -> RejectReason | None:
     if kind is Join or kind is Leave:
         if player is None:
             return "unknown_player"
-        return "seat_taken" if seats and is_seat_taken(board, action) else None
+        return "seat_taken" if seats and is_seat_taken(seats, action) else None
     if status != "running":
         return "game_over"
     if player is None:
         return "unknown_player"
-    if seats and is_seat_taken(board, action):
+    if seats and is_seat_taken(seats, action):
         return "seat_taken"
     if not player.alive:
         return "eliminated"
@@ -146,8 +147,9 @@ def _result(action: Action, reason: RejectReason | None) -> Result:
     return make(Result, fields)
 
 
-def _moved(board: Board, action: Move) -> Board:
-    status, winner, players, occupied, seats, rematch = board
+def _moved(board: Board, action: Move, seats: dict[str, Hold]) -> Board:
+    """`board` after the accepted `action`, with `seats`: the seats after it."""
+    status, winner, players, occupied, _, rematch = board
     piece = players[action.player]
     here = piece.x, piece.y
     x, y = step(here, action.direction)

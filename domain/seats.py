@@ -10,7 +10,7 @@ into the session.
 import hashlib
 from functools import lru_cache
 
-from domain.game import NO_SEATS, Board, Hold
+from domain.game import NO_SEATS, Hold, make
 from domain.models import Action, Leave
 
 
@@ -20,12 +20,13 @@ def holder_of(session: str) -> str:
     return hashlib.sha256(session.encode()).hexdigest()[:16]
 
 
-def is_seat_taken(board: Board, action: Action) -> bool:
+def is_seat_taken(seats: dict[str, Hold], action: Action) -> bool:
     """Whether someone else holds the seat `action` acts for (an action with no session is someone else)."""
-    hold = board.seats.get(action.player)
+    hold = seats.get(action.player)
     if hold is None:
         return False
-    return action.session is None or holder_of(action.session) != hold.holder
+    session = action.session
+    return session is None or holder_of(session) != hold.holder
 
 
 def seated(seats: dict[str, Hold], action: Action, now: int, running: bool) -> dict[str, Hold]:
@@ -33,18 +34,23 @@ def seated(seats: dict[str, Hold], action: Action, now: int, running: bool) -> d
 
     Only a running game takes claims or leaves; a finished one keeps its holders as they
     were, so its final state says who played which seat (the rematch's players).
+    An accepted action's seat is free or already its session's (`is_seat_taken`), so a
+    held seat keeps its holder and only its time is new: no digest to compute.
     """
     if not running:
         return seats
-    session = action.session
-    if isinstance(action, Leave):
-        if action.player not in seats:
+    player = action.player
+    if type(action) is Leave:
+        if player not in seats:
             return seats
-        rest = {name: hold for name, hold in seats.items() if name != action.player}
+        rest = {name: hold for name, hold in seats.items() if name != player}
         return rest or NO_SEATS
+    session = action.session
     if session is None:
         return seats
-    hold = seats.get(action.player)
-    if hold is not None and hold.last == now:
+    hold = seats.get(player)
+    if hold is None:
+        return {**seats, player: make(Hold, (holder_of(session), now))}
+    if hold.last == now:
         return seats
-    return {**seats, action.player: Hold(holder_of(session), now)}
+    return {**seats, player: make(Hold, (hold.holder, now))}
