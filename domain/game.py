@@ -19,7 +19,7 @@ state, and a replay rebuilds from the same records.
 from functools import lru_cache
 from typing import NamedTuple
 
-from domain.board import Cell, Direction, Team
+from domain.board import DIRECTIONS, Cell, Direction, Team, step
 from domain.models import (
     ActionType,
     GameState,
@@ -45,10 +45,22 @@ class Arena(NamedTuple):
     height: int
     walls: tuple[Cell, ...]  # in the wire's order
     open_cells: frozenset[Cell]  # on the board and not a wall: where a player or a grenade can be
+    # cell on the board -> direction -> the open cell one step that way, or None (a wall, the
+    # edge): where a move or a throw goes and whether it may, in one lookup; never changed
+    neighbours: dict[Cell, dict[Direction, Cell | None]]
 
     @classmethod
     def of(cls, game_id: int, width: int, height: int, walls: tuple[Cell, ...]) -> "Arena":
-        return cls(game_id, width, height, walls, _open_cells(width, height, walls))
+        open_cells = _open_cells(width, height, walls)
+        neighbours = _neighbours(width, height, open_cells)
+        return cls(game_id, width, height, walls, open_cells, neighbours)
+
+    def target(self, x: int, y: int, direction: Direction) -> Cell | None:
+        """The open cell one step from (x, y) in `direction`, or None if a wall or the edge is there."""
+        row = self.neighbours.get((x, y))
+        if row is None:  # off the board: only a state made by hand puts a player there
+            return _open_step(self.open_cells, (x, y), direction)
+        return row[direction]
 
 
 @lru_cache(maxsize=64)
@@ -56,6 +68,23 @@ def _open_cells(width: int, height: int, walls: tuple[Cell, ...]) -> frozenset[C
     """One set per map, shared by every game on it: 78 cells each would be 10 KB a game."""
     cells = {(x, y) for x in range(width) for y in range(height)}
     return frozenset(cells.difference(walls))
+
+
+@lru_cache(maxsize=64)
+def _neighbours(
+    width: int, height: int, open_cells: frozenset[Cell]
+) -> dict[Cell, dict[Direction, Cell | None]]:
+    """One table per map, shared by every game on it, like its open cells."""
+    return {
+        (x, y): {d: _open_step(open_cells, (x, y), d) for d in DIRECTIONS}
+        for x in range(width)
+        for y in range(height)
+    }
+
+
+def _open_step(open_cells: frozenset[Cell], cell: Cell, direction: Direction) -> Cell | None:
+    target = step(cell, direction)
+    return target if target in open_cells else None
 
 
 class Piece(NamedTuple):

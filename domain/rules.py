@@ -61,7 +61,7 @@ def next_game(game: Game, action: Action, now: int | None = None) -> Game:
     if seats or action.session is not None:
         seats = seated(seats, action, now, board.status == "running")
     if kind is Move:  # a move leaves the game running: one new board, with its seats
-        board = _moved(board, action, seats)  # type: ignore[arg-type]
+        board = _moved(arena, board, action, seats)  # type: ignore[arg-type]
     elif seats is not board.seats:
         board = make(Board, (*board[:4], seats, board[5]))
     if ended is None and board.status != "running":
@@ -82,8 +82,7 @@ def rejected(game: Game, action: Action, reason: RejectReason, now: int | None =
 
 def rejection(game: Game, action: Action) -> RejectReason | None:
     """Why `action` cannot be applied to `game`, or None if it can (first reason wins)."""
-    board = game.board
-    status, _, players, _, seats, _ = board
+    status, _, players, occupied, seats, _ = game.board
     player = players.get(action.player)
     kind = type(action)
     if kind is Join or kind is Leave:
@@ -96,21 +95,21 @@ def rejection(game: Game, action: Action) -> RejectReason | None:
         return "unknown_player"
     if seats and is_seat_taken(seats, action):
         return "seat_taken"
-    if not player.alive:
+    _, x, y, grenades, alive = player
+    if not alive:
         return "eliminated"
     arena = game.arena
-    target = step((player.x, player.y), action.direction)  # type: ignore[union-attr]  # joins and leaves returned above
+    direction = action.direction  # type: ignore[union-attr]  # joins and leaves returned above
+    row = arena.neighbours.get((x, y))  # `arena.target`, without a method call on the hot path
+    target = row[direction] if row is not None else arena.target(x, y, direction)
     if kind is Move:
-        if target not in arena.open_cells:
-            return "wall" if on_board(target, arena.width, arena.height) else "out_of_bounds"
-        if target in board.occupied:
-            return "occupied"
-        return None
-    if player.grenades == 0:
+        if target is None:
+            inside = on_board(step((x, y), direction), arena.width, arena.height)
+            return "wall" if inside else "out_of_bounds"
+        return "occupied" if target in occupied else None
+    if grenades == 0:
         return "no_grenades"
-    if target not in arena.open_cells:
-        return "blocked"
-    return None
+    return "blocked" if target is None else None
 
 
 def landing_cell(where: Arena | GameState, start: Cell, direction: Direction) -> Cell:
@@ -147,15 +146,18 @@ def _result(action: Action, reason: RejectReason | None) -> Result:
     return make(Result, fields)
 
 
-def _moved(board: Board, action: Move, seats: dict[str, Hold]) -> Board:
+def _moved(arena: Arena, board: Board, action: Move, seats: dict[str, Hold]) -> Board:
     """`board` after the accepted `action`, with `seats`: the seats after it."""
     status, winner, players, occupied, _, rematch = board
-    piece = players[action.player]
-    here = piece.x, piece.y
-    x, y = step(here, action.direction)
-    moved = make(Piece, (piece.team, x, y, piece.grenades, True))
-    occupied = occupied.symmetric_difference((here, (x, y)))  # one leaves, one arrives
-    players = {**players, action.player: moved}
+    name = action.player
+    team, x, y, grenades, _ = players[name]
+    direction = action.direction
+    row = arena.neighbours.get((x, y))  # as in `rejection`
+    there = row[direction] if row is not None else arena.target(x, y, direction)
+    assert there is not None  # the move was accepted: its target is an open cell
+    moved = make(Piece, (team, *there, grenades, True))
+    occupied = occupied.symmetric_difference(((x, y), there))  # one leaves, one arrives
+    players = {**players, name: moved}
     return make(Board, (status, winner, players, occupied, seats, rematch))
 
 
