@@ -7,10 +7,13 @@ from hypothesis import strategies as st
 
 from domain.board import on_board
 from domain.game import Game
-from domain.models import Action, GameState
+from domain.lifecycle import next_record, started
+from domain.models import Action, GameState, Leave, Tick
 from domain.rules import fold, new_game, next_game, next_state, start
+from domain.seats import holder_of
+from domain.timeouts import Limits
 from domain.wire import StateEncoder, decode_state, encode_state
-from tests.domain.strategies import action_sequences, actions
+from tests.domain.strategies import action_sequences, actions, seated_records
 
 
 def states_along(actions_: list[Action]) -> list[GameState]:
@@ -119,6 +122,30 @@ def test_one_encoder_along_a_game_writes_exactly_pydantics_json_at_every_state(
     for game in games_along(seq):
         assert encoder.encode(game) == game.state().model_dump_json().encode()
         assert encoder.encode(game) == game.state().model_dump_json().encode()  # the snapshot's
+
+
+@given(seated_records())
+def test_along_a_seated_game_in_log_time_the_encoder_writes_pydantics_json_and_seats_name_their_session(
+    records: list[tuple[Action | Tick, int]],
+) -> None:
+    """Sessions, leaves and idle seats, applied as the server does: the seats' JSON never goes
+    stale, and an accepted action's seat is its session's, at its time."""
+    limits = Limits(idle_ms=3_000, evict_ms=1_000)
+    now = 1_700_000_000_000
+    game, encoder = started(2, now), StateEncoder()
+    for record, gap in records:
+        now += gap
+        before, game = game, next_record(game, record, now, limits)
+        assert encoder.encode(game) == game.state().model_dump_json().encode()
+        assert Game.of(game.state(), game.clock) == game
+        if type(record) is Tick or record.session is None or not game.last.accepted:
+            continue
+        if before.board.status == "running" and game.board.status == "running":
+            hold = game.board.seats.get(record.player)
+            if type(record) is Leave:
+                assert hold is None
+            else:
+                assert hold == (holder_of(record.session), now)
 
 
 def test_an_encoder_that_meets_a_name_needing_escapes_falls_back_and_recovers() -> None:
