@@ -13,7 +13,7 @@ from typing import Literal, get_args
 from pydantic import TypeAdapter, ValidationError
 
 from domain.board import Direction
-from domain.game import Arena, Board, Game, Hold, Piece
+from domain.game import NO_SEATS, Arena, Board, Game, Hold, Piece
 from domain.models import (
     Action,
     ActionType,
@@ -84,8 +84,9 @@ class StateEncoder:
     free-text string (player names, action id) is plain printable ASCII without quotes
     or backslashes, which needs no escaping; anything else goes through pydantic.
     It remembers the JSON of the last arena and board it wrote (a rejected action keeps
-    the very same board), and of each player it wrote last: an accepted action copies
-    only the players it changed, so only those are rewritten. Its output depends on
+    the very same board), and of each player and seat it wrote last: an accepted action
+    copies only the players and seats it changed (a move, and its player's seat's time),
+    so only those are rewritten. Its output depends on
     the game alone; what it remembers only saves work. The dataflow keeps one per game,
     and tests check it against pydantic along whole games.
     """
@@ -97,8 +98,13 @@ class StateEncoder:
         "_board_json",
         "_fragments",
         "_head",
+        "_holds",
         "_names",
         "_pieces",
+        "_seat_fragments",
+        "_seat_names",
+        "_seats",
+        "_seats_json",
     )
 
     def __init__(self) -> None:
@@ -109,6 +115,12 @@ class StateEncoder:
         self._names: tuple[str, ...] = ()
         self._pieces: tuple[Piece, ...] = ()
         self._fragments: list[str] = []
+        # the last board's seats, the same for them, and their `,"seats":{...}`
+        self._seats: dict[str, Hold] = NO_SEATS
+        self._seat_names: tuple[str, ...] = ()
+        self._holds: tuple[Hold, ...] = ()
+        self._seat_fragments: list[str] = []
+        self._seats_json = ',"seats":{}'
 
     def encode(self, game: Game) -> bytes:
         fast = self._fast_json(game)
@@ -158,12 +170,30 @@ class StateEncoder:
             self._board, self._names, self._pieces, self._fragments = None, (), (), []
             return False
         self._board, self._names, self._pieces, self._fragments = board, names, pieces, fragments
+        if board.seats is not self._seats:
+            self._remember_seats(board.seats)
         players = ",".join(fragments)
         self._board_json = (
             f"{_ENDING[board.status, board.winner]},{self._arena_json}{players}}}"
-            f'{_seats_json(board.seats)},"rematch":{_int_or_null(board.rematch)}'
+            f'{self._seats_json},"rematch":{_int_or_null(board.rematch)}'
         )
         return True
+
+    def _remember_seats(self, seats: dict[str, Hold]) -> None:
+        """Write `,"seats":{...}`, rewriting only the seats that are new objects, as for players.
+
+        Their names are players' (checked plain with the board's players).
+        """
+        names, holds = tuple(seats), tuple(seats.values())
+        if names == self._seat_names:
+            fragments = self._seat_fragments
+            for i in compress(range(len(holds)), map(is_not, holds, self._holds)):
+                fragments[i] = _seat_json(names[i], holds[i])  # a seat claimed or kept alive
+        else:
+            fragments = list(map(_seat_json, names, holds))
+        self._seats, self._seat_names, self._holds = seats, names, holds
+        self._seat_fragments = fragments
+        self._seats_json = f',"seats":{{{",".join(fragments)}}}'
 
 
 def decode_state(raw: bytes | str) -> GameState:
@@ -214,14 +244,9 @@ def _int_or_null(number: int | None) -> str:
     return "null" if number is None else str(number)
 
 
-def _seats_json(seats: dict[str, Hold]) -> str:
-    """`,"seats":{...}`: the taken seats, whose names are players' (already checked plain)."""
-    if not seats:
-        return ',"seats":{}'
-    taken = ",".join(
-        f'"{name}":{{"holder":"{hold.holder}","last":{hold.last}}}' for name, hold in seats.items()
-    )
-    return f',"seats":{{{taken}}}'
+def _seat_json(name: str, hold: Hold) -> str:
+    """One taken seat's JSON; the holder is a digest in hex, which needs no escaping."""
+    return f'"{name}":{{"holder":"{hold.holder}","last":{hold.last}}}'
 
 
 # 10 players x 78 open cells x 6 grenade counts x alive or not: a whole server's players
