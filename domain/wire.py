@@ -12,7 +12,7 @@ from typing import Literal, get_args
 
 from pydantic import TypeAdapter, ValidationError
 
-from domain.board import Direction
+from domain.board import PLAYERS, Direction
 from domain.game import NO_SEATS, Arena, Board, Game, Hold, Piece
 from domain.models import (
     Action,
@@ -135,14 +135,18 @@ class StateEncoder:
         last = game.last
         if last is None:
             return f'{self._head}{game.version}{self._board_json},"last":null}}'
-        if not (_plain(last.action_id) and (last.player in self._names or _plain(last.player))):
+        action_id = last[0]
+        if not _plain(action_id):
             return None
-        tail = _TAILS.get(last[2:]) or _outcome_tail(
-            *last[2:]
-        )  # (type, direction, accepted, reason)
+        outcome = _OUTCOMES.get(last[1:])  # (player, type, direction, accepted, reason)
+        if outcome is None:
+            player = last[1]
+            if not (player in self._names or _plain(player)):
+                return None
+            outcome = f',"player":"{player}"{_TAILS.get(last[2:]) or _outcome_tail(*last[2:])}'
         return (
             f'{self._head}{game.version}{self._board_json},"last":'
-            f'{{"action_id":"{last.action_id}","player":"{last.player}"{tail}}}'
+            f'{{"action_id":"{action_id}"{outcome}}}'
         )
 
     def _remember_arena(self, arena: Arena) -> None:
@@ -237,6 +241,15 @@ _TAILS = {
     for type_ in get_args(ActionType)
     for direction in (None, *get_args(Direction))
     for reason in (None, *get_args(RejectReason))
+}
+
+
+# `last`'s JSON after its action id, by (player, type, ...): the outcomes of the default
+# layout's players, one lookup rather than checking the name and joining it to its tail
+_OUTCOMES = {
+    (player, *key): f',"player":"{player}"{tail}'
+    for player in PLAYERS
+    for key, tail in _TAILS.items()
 }
 
 
