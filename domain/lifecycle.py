@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from domain.auth import next_authentic_game
 from domain.game import START_CLOCK, Clock, Game, make
 from domain.models import Action, GameState, Tick
-from domain.rules import start
+from domain.rules import next_game, start
 from domain.timeouts import TICK, Limits, expired, is_evictable
 
 
@@ -55,6 +55,8 @@ def next_record(
         return make(Game, (due.arena, due.board, due.version + 1, TICK, at))
     if game.board.seats or now - clock.active >= limits.idle_ms:
         game = expired(game, now, limits)  # e.g. a seat idle too long is free for this claim
+    if secret is None:  # an open game: `next_authentic_game` without its call
+        return next_game(game, record, now)  # type: ignore[arg-type]
     return next_authentic_game(game, record, secret, now)  # type: ignore[arg-type]
 
 
