@@ -116,7 +116,8 @@ class Board(NamedTuple):
 
     `players` and `seats` are never changed once made (the rules copy them), and
     `occupied` indexes where the live players stand, so no rule scans every player
-    to find a cell's.
+    to find a cell's; likewise `oldest_seat` is the earliest `last` of the seats (None
+    if none is taken), so the timeouts compare one time, not every seat, per action.
     """
 
     status: Status
@@ -125,6 +126,7 @@ class Board(NamedTuple):
     occupied: frozenset[Cell]
     seats: dict[str, Hold]
     rematch: int | None
+    oldest_seat: int | None
 
     @classmethod
     def of(
@@ -136,7 +138,13 @@ class Board(NamedTuple):
         rematch: int | None = None,
     ) -> "Board":
         live = frozenset((p.x, p.y) for p in players.values() if p.alive)
-        return cls(status, winner, players, live, seats or NO_SEATS, rematch)
+        seats = seats or NO_SEATS
+        return cls(status, winner, players, live, seats, rematch, oldest_seat(seats))
+
+
+def oldest_seat(seats: dict[str, Hold]) -> int | None:
+    """The earliest `last` of `seats`, None if there are none (`Board.oldest_seat`)."""
+    return min((hold.last for hold in seats.values()), default=None)
 
 
 class Result(NamedTuple):

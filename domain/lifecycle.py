@@ -53,7 +53,8 @@ def next_record(
             return game
         at = make(Clock, (now, *due.clock[1:]))
         return make(Game, (due.arena, due.board, due.version + 1, TICK, at))
-    if game.board.seats or now - clock.active >= limits.idle_ms:
+    oldest, idle = game.board.oldest_seat, limits.idle_ms
+    if now - clock.active >= idle or (oldest is not None and now - oldest >= idle):
         game = expired(game, now, limits)  # e.g. a seat idle too long is free for this claim
     if secret is None:  # an open game: `next_authentic_game` without its call
         return next_game(game, record, now)  # type: ignore[arg-type]

@@ -27,7 +27,7 @@ from domain.board import (
 from domain.game import Arena, Board, Clock, Game, Hold, Piece, Result, make
 from domain.models import Action, GameState, Join, Leave, Move, RejectReason, Throw
 from domain.rematch import rematch_id
-from domain.seats import is_seat_taken, seated
+from domain.seats import is_seat_taken, oldest_after, seated
 
 
 def start(game_id: int, now: int = 0) -> Game:
@@ -57,13 +57,14 @@ def next_game(game: Game, action: Action, now: int | None = None) -> Game:
     kind = type(action)
     if kind is Throw:  # before the seats: a throw that ends the game takes no claim
         board = _exploded(arena, board, action)  # type: ignore[arg-type]
-    seats = board.seats
+    seats, oldest = board.seats, None  # no seat taken, none claimed: none the oldest
     if seats or action.session is not None:
         seats = seated(seats, action, now, board.status == "running")
+        oldest = oldest_after(board, seats, action.player)
     if kind is Move:  # a move leaves the game running: one new board, with its seats
-        board = _moved(arena, board, action, seats)  # type: ignore[arg-type]
+        board = _moved(arena, board, action, seats, oldest)  # type: ignore[arg-type]
     elif seats is not board.seats:
-        board = make(Board, (*board[:4], seats, board[5]))
+        board = make(Board, (*board[:4], seats, board[5], oldest))
     if ended is None and board.status != "running":
         clock = make(Clock, (now, now, now))
     elif now != was or now != active:
@@ -82,7 +83,7 @@ def rejected(game: Game, action: Action, reason: RejectReason, now: int | None =
 
 def rejection(game: Game, action: Action) -> RejectReason | None:
     """Why `action` cannot be applied to `game`, or None if it can (first reason wins)."""
-    status, _, players, occupied, seats, _ = game.board
+    status, _, players, occupied, seats, _, _ = game.board
     player = players.get(action.player)
     kind = type(action)
     if kind is Join or kind is Leave:
@@ -146,9 +147,11 @@ def _result(action: Action, reason: RejectReason | None) -> Result:
     return make(Result, fields)
 
 
-def _moved(arena: Arena, board: Board, action: Move, seats: dict[str, Hold]) -> Board:
-    """`board` after the accepted `action`, with `seats`: the seats after it."""
-    status, winner, players, occupied, _, rematch = board
+def _moved(
+    arena: Arena, board: Board, action: Move, seats: dict[str, Hold], oldest: int | None
+) -> Board:
+    """`board` after the accepted `action`, with `seats` (and their `oldest`): the seats after it."""
+    status, winner, players, occupied, _, rematch, _ = board
     name = action.player
     team, x, y, grenades, _ = players[name]
     direction = action.direction
@@ -158,7 +161,7 @@ def _moved(arena: Arena, board: Board, action: Move, seats: dict[str, Hold]) -> 
     moved = make(Piece, (team, *there, grenades, True))
     occupied = occupied.symmetric_difference(((x, y), there))  # one leaves, one arrives
     players = {**players, name: moved}
-    return make(Board, (status, winner, players, occupied, seats, rematch))
+    return make(Board, (status, winner, players, occupied, seats, rematch, oldest))
 
 
 def _exploded(arena: Arena, board: Board, action: Throw) -> Board:
@@ -175,7 +178,7 @@ def _exploded(arena: Arena, board: Board, action: Throw) -> Board:
         return board._replace(players=players, occupied=occupied)
     winner = standing[0] if standing else "draw"
     rematch = rematch_id(arena.game_id)
-    return Board("finished", winner, players, occupied, board.seats, rematch)
+    return Board("finished", winner, players, occupied, board.seats, rematch, board.oldest_seat)
 
 
 def new_game(game_id: int) -> GameState:

@@ -10,7 +10,7 @@ into the session.
 import hashlib
 from functools import lru_cache
 
-from domain.game import NO_SEATS, Hold, make
+from domain.game import NO_SEATS, Board, Hold, make, oldest_seat
 from domain.models import Action, Leave
 
 
@@ -54,3 +54,19 @@ def seated(seats: dict[str, Hold], action: Action, now: int, running: bool) -> d
     if hold.last == now:
         return seats
     return {**seats, player: make(Hold, (hold.holder, now))}
+
+
+def oldest_after(before: Board, seats: dict[str, Hold], player: str) -> int | None:
+    """`oldest_seat` of `seats`, which are `before`'s seats with at most `player`'s changed.
+
+    Only when that seat held the oldest time are all the seats looked at again: a claim
+    or a refresh adds a time, a leave takes one away.
+    """
+    oldest = before.oldest_seat
+    if seats is before.seats:
+        return oldest
+    gone = before.seats.get(player)
+    if oldest is None or (gone is not None and gone.last == oldest):
+        return oldest_seat(seats)
+    new = seats.get(player)
+    return oldest if new is None or new.last >= oldest else new.last

@@ -4,10 +4,9 @@ Time is log time: the Kafka timestamps of the records a game has seen, handed in
 the caller, never a clock read here, so replaying the same records decides the same.
 """
 
-from operator import itemgetter
 from typing import NamedTuple
 
-from domain.game import NO_SEATS, Clock, Game, Result, make
+from domain.game import NO_SEATS, Clock, Game, Result, make, oldest_seat
 
 
 class Limits(NamedTuple):
@@ -19,8 +18,6 @@ class Limits(NamedTuple):
 
 # `last` of a state that time alone made: no player, nothing asked
 TICK = Result("", "", "tick", None, True, None)
-
-_LAST = itemgetter(1)  # a `Hold`'s `last`, read in C: the seats are checked on every action
 
 
 def expired(game: Game, now: int, limits: Limits) -> Game:
@@ -35,12 +32,12 @@ def expired(game: Game, now: int, limits: Limits) -> Game:
     if board.status != "running":
         return game
     idle = limits.idle_ms
-    seats = board.seats
-    if seats and now - min(map(_LAST, seats.values())) >= idle:
-        kept = {name: hold for name, hold in seats.items() if now - hold.last < idle}
-        board = board._replace(seats=kept or NO_SEATS)
+    oldest = board.oldest_seat
+    if oldest is not None and now - oldest >= idle:
+        kept = {name: hold for name, hold in board.seats.items() if now - hold.last < idle}
+        board = board._replace(seats=kept or NO_SEATS, oldest_seat=oldest_seat(kept))
     if now - clock.active >= idle:
-        board = board._replace(status="abandoned", seats=NO_SEATS)
+        board = board._replace(status="abandoned", seats=NO_SEATS, oldest_seat=None)
         clock = make(Clock, (clock.now, clock.active, clock.active + idle))
     if board is game.board:
         return game
