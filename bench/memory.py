@@ -46,7 +46,7 @@ def state_bytes_per_game(games: int = 2000, actions_per_game: int = 20) -> float
     for action in actions:
         key = str(action.game_id)
         logic = logics.get(key) or GameLogic(None, routes)
-        logic.on_batch([Decoded(action, Inbound("actions", 0, 0, None, b""))])
+        logic.on_batch([[Decoded(action, Inbound("actions", 0, 0, None, b""))]])  # one batch of one
         logics[key] = logic
     gc.collect()
     after = tracemalloc.get_traced_memory()[0]
