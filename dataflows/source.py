@@ -37,7 +37,7 @@ LOG_START = 0
 
 
 class ActionsSource(FixedPartitionedSource[Inbound | DeadLetter, int]):
-    """Every partition of one topic; each worker reads its partitions through one shared consumer.
+    """Every partition of one topic, read through one consumer per process, whatever its workers.
 
     Resume state is the next offset to read. Consumer errors that are not fatal come
     out as dead letters (reason `consumer_error`); fatal ones stop the flow. A gap in
@@ -58,7 +58,7 @@ class ActionsSource(FixedPartitionedSource[Inbound | DeadLetter, int]):
         self._partitions = partitions
         self._batch_size = batch_size
         self._gap_grace_s = gap_grace_s
-        self._hubs: dict[int, _ConsumerHub] = {}
+        self._hub: _ConsumerHub | None = None
         self._lock = threading.Lock()
 
     def list_parts(self) -> list[str]:
@@ -79,7 +79,7 @@ class ActionsSource(FixedPartitionedSource[Inbound | DeadLetter, int]):
         self, step_id: str, for_part: str, resume_state: int | None
     ) -> "_ActionsPartition":
         partition = int(for_part)
-        hub = self._hub()
+        hub = self._shared_hub()
         start = LOG_START if resume_state is None else resume_state
         hub.assign(partition, start)
         return _ActionsPartition(hub, self._topic, partition, start, self._batch_size)
@@ -87,25 +87,31 @@ class ActionsSource(FixedPartitionedSource[Inbound | DeadLetter, int]):
     def gap_rereads(self) -> int:
         """How often this process's consumers found a gap in a fetch and read it again."""
         with self._lock:
-            return sum(hub.gaps.rereads for hub in self._hubs.values())
+            return 0 if self._hub is None else self._hub.gaps.rereads
 
-    def _hub(self) -> "_ConsumerHub":
-        """This worker thread's consumer (bytewax builds and polls a part on its own worker)."""
+    def _shared_hub(self) -> "_ConsumerHub":
+        """This process's consumer, shared by its worker threads.
+
+        One per worker thread would be ten fetchers under `-w 10`; on noida, which
+        answers an empty fetch at once, each keeps fetching, and under load ten of them
+        cost the process and the broker several hundred microseconds per action
+        (docs/scaling.md).
+        """
         with self._lock:
-            ident = threading.get_ident()
-            if ident not in self._hubs:
-                self._hubs[ident] = _ConsumerHub(
+            if self._hub is None:
+                self._hub = _ConsumerHub(
                     self._config, self._topic, self._batch_size, self._gap_grace_s
                 )
-            return self._hubs[ident]
+            return self._hub
 
 
 class _ConsumerHub:
-    """One consumer per worker, demultiplexed into a buffer per partition, with no offset skipped.
+    """One consumer per process, demultiplexed into a buffer per partition, with no offset skipped.
 
     One consumer instead of one per partition saves a fetcher per partition and the
     busy polling of each; `consume(timeout=0)` only drains what librdkafka's
-    background fetcher already has. Every message passes a `GapGuard`: a fetch that
+    background fetcher already has. Worker threads share it under a lock: each takes
+    only its own partitions' messages, and whichever fills the buffers fills them all. Every message passes a `GapGuard`: a fetch that
     skipped offsets another producer is still writing (Tansu) is read again from the
     first missing one instead of being trusted (infra/gaps.py).
     """
@@ -120,21 +126,31 @@ class _ConsumerHub:
         self._buffered = 0
         self.errors: deque[KafkaError] = deque()
         self.gaps = GapGuard(gap_grace_s)
+        self._lock = threading.Lock()
 
     def assign(self, partition: int, offset: int) -> None:
         """Read `partition` from `offset`, expecting every offset from there on."""
-        self._buffers[partition] = deque()
-        self.gaps.expect(partition, offset)
-        self._consumer.incremental_assign([TopicPartition(self._topic, partition, offset)])
+        with self._lock:
+            self._buffers[partition] = deque()
+            self.gaps.expect(partition, offset)
+            self._consumer.incremental_assign([TopicPartition(self._topic, partition, offset)])
 
     def take(self, partition: int, limit: int) -> list[Any]:
         """Up to `limit` messages of `partition`, in offset order; never blocks."""
-        buffer = self._buffers[partition]
-        if not buffer and self._buffered < 4 * self._batch_size:
-            self._fill()
-        count = min(limit, len(buffer))
-        self._buffered -= count
-        return [buffer.popleft() for _ in range(count)]
+        with self._lock:
+            buffer = self._buffers[partition]
+            if not buffer and self._buffered < 4 * self._batch_size:
+                self._fill()
+            count = min(limit, len(buffer))
+            self._buffered -= count
+            return [buffer.popleft() for _ in range(count)]
+
+    def take_errors(self) -> list[KafkaError]:
+        """The consumer's errors not yet reported, each to one partition's reader."""
+        with self._lock:
+            errors = list(self.errors)
+            self.errors.clear()
+            return errors
 
     def _fill(self) -> None:
         rereading: set[int] = set()  # partitions sought back: the rest of their fetch is stale
@@ -182,9 +198,9 @@ class _ActionsPartition(StatefulSourcePartition[Inbound | DeadLetter, int]):
 
     def next_batch(self) -> list[Inbound | DeadLetter]:
         batch: list[Inbound | DeadLetter] = []
-        while self._hub.errors:
-            error = self._hub.errors.popleft()
-            batch.append(DeadLetter(None, "consumer_error", str(error)[:300]))
+        if self._hub.errors:  # a look without the lock: errors are rare, and taken under it
+            errors = self._hub.take_errors()
+            batch.extend(DeadLetter(None, "consumer_error", str(e)[:300]) for e in errors)
         msgs = self._hub.take(self._partition, self._batch_size)
         topic, partition = self._topic, self._partition
         batch.extend(
