@@ -23,13 +23,13 @@ from infra.kafka import produce_patiently
 class RoutedSink(FixedPartitionedSink[list[Outbound], None]):
     """Produces each `Outbound` to its own topic and partition, through one producer per process.
 
-    Items arrive as `(key, [Outbound, ...])`, a batch of one game's records, keyed `str(g)` (a state, or a dead letter of
-    game g: partition g mod P) or `"dlq-<p>"` (a dead letter from partition p). The key
-    picks the sink part, and part i writes partition i: each partition of `games` and of
-    `actions.dlq` has one writer, one idempotent producer, whatever the number of
-    processes, so a partition's order is one producer's order. Nothing is flushed per
-    message or per batch: `write_batch` only queues, and the end of each epoch
-    (`snapshot`) flushes and raises if any delivery failed.
+    Items arrive as `(key, [Outbound, ...])`, batches of records keyed `str(g)` (states,
+    or dead letters of game g: partition g mod P) or `"dlq-<p>"` (dead letters from
+    partition p). The key picks the sink part, and part i writes partition i: each
+    partition of `games` and of `actions.dlq` has one writer, one idempotent producer,
+    whatever the number of processes, so a partition's order is one producer's order.
+    Nothing is flushed per message or per batch: `write_batch` only queues, and the end
+    of each epoch (`snapshot`) flushes and raises if any delivery failed.
     """
 
     def __init__(

@@ -95,7 +95,7 @@ class ActionsSource(FixedPartitionedSource[Inbound | DeadLetter, int]):
         One per worker thread would be ten fetchers under `-w 10`; on noida, which
         answers an empty fetch at once, each keeps fetching, and under load ten of them
         cost the process and the broker several hundred microseconds per action
-        (docs/scaling.md).
+        (docs/benchmarks.md).
         """
         with self._lock:
             if self._hub is None:
@@ -111,9 +111,10 @@ class _ConsumerHub:
     One consumer instead of one per partition saves a fetcher per partition and the
     busy polling of each; `consume(timeout=0)` only drains what librdkafka's
     background fetcher already has. Worker threads share it under a lock: each takes
-    only its own partitions' messages, and whichever fills the buffers fills them all. Every message passes a `GapGuard`: a fetch that
-    skipped offsets another producer is still writing (Tansu) is read again from the
-    first missing one instead of being trusted (infra/gaps.py).
+    only its own partitions' messages, and whichever fills the buffers fills them all.
+    Every message passes a `GapGuard`: a fetch that skipped offsets another producer is
+    still writing (Tansu) is read again from the first missing one instead of being
+    trusted (infra/gaps.py).
     """
 
     def __init__(
