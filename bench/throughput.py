@@ -74,13 +74,14 @@ def dataflow_rate(
             cpu = MachineCpu()
             watch.until(loaded.count, timeout_s, alive)
             busy = cpu.busy_cores()
+            # read only now, the flows still running in case the watch ended early (Tansu's
+            # end offsets): a reader that kept up would have spun beside them (`EndWatch`)
+            with Counter(settings, settings.games_topic) as counter:
+                counter.until(loaded.count, timeout_s, alive)
         finally:
             for flow in flows:
                 flow.kill()
-    # read only now: a reader that kept up would have spun beside the flow (`EndWatch`)
-    with Counter(settings, settings.games_topic) as counter:
-        counter.until(loaded.count, timeout_s)
-        return FlowRate(steady_rate(counter.timestamps_ms), busy)
+    return FlowRate(steady_rate(counter.timestamps_ms), busy)
 
 
 def speedup_ceiling(one: FlowRate, processes: int = 2) -> float:

@@ -222,22 +222,36 @@ class EndWatch:
     at once (docs/brokers.md): about half a core for the reader and as much again for
     the broker. A `Counter` reading while a throughput run goes on would take that from
     what it measures; this asks for each partition's end offset every `every_s` instead.
+    Tansu under-counts end offsets (a batch moves its end by one, docs/operations.md), so
+    the watch also ends once they have stood still for `still_s`: a `Counter` confirms.
     """
 
-    def __init__(self, settings: Settings, topic: str, every_s: float = 0.05) -> None:
+    def __init__(
+        self, settings: Settings, topic: str, every_s: float = 0.05, still_s: float = 1.0
+    ) -> None:
         self._consumer = tuned_consumer(settings)
         self._partitions = [TopicPartition(topic, p) for p in range(settings.partitions)]
         self._every_s = every_s
+        self._still_s = still_s
 
     def count(self) -> int:
         """Messages on the topic now: the sum of its partitions' end offsets (a fresh topic)."""
         return sum(self._consumer.get_watermark_offsets(p, 10)[1] for p in self._partitions)
 
     def until(self, count: int, timeout_s: float, alive: Callable[[], None] = lambda: None) -> None:
-        """Wait until the topic holds `count` messages; raises after `timeout_s`."""
+        """Wait until the topic holds `count` messages, or its ends stand still past the first.
+
+        Raises after `timeout_s`.
+        """
         deadline = time.monotonic() + timeout_s
+        last, moved = 0, time.monotonic()
         while (found := self.count()) < count:
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if found != last:
+                last, moved = found, now
+            elif found and now - moved > self._still_s:
+                return
+            if now > deadline:
                 raise TimeoutError(f"{found} of {count} messages after {timeout_s}s")
             alive()
             time.sleep(self._every_s)
