@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from itertools import compress
 from operator import is_not
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -24,6 +24,8 @@ from domain.models import (
     Tick,
     Winner,
 )
+
+T = TypeVar("T")  # a fragment's value: a player's `Piece` or a seat's `Hold`
 
 DeadLetterReason = Literal["oversized", "not_json", "unknown_type", "invalid_action"]
 
@@ -160,19 +162,16 @@ class StateEncoder:
     def _remember_board(self, board: Board) -> bool:
         """Write the JSON of `board`; False (remembering none) if a player's name needs escaping.
 
-        Only the players that are new objects since the last board are rewritten,
-        found by identity in C (`map(is_not, ...)`) rather than a Python loop.
+        Only the players that are new objects since the last board are rewritten
+        (`_rewritten`).
         """
         names, pieces = tuple(board.players), tuple(board.players.values())
-        if names == self._names:
-            fragments = self._fragments
-            for i in compress(range(len(pieces)), map(is_not, pieces, self._pieces)):
-                fragments[i] = _player_json(names[i], pieces[i])  # the players that moved
-        elif all(map(_plain, names)):
-            fragments = list(map(_player_json, names, pieces))
-        else:
+        if names != self._names and not all(map(_plain, names)):
             self._board, self._names, self._pieces, self._fragments = None, (), (), []
             return False
+        fragments = _rewritten(
+            names, pieces, self._names, self._pieces, self._fragments, _player_json
+        )
         self._board, self._names, self._pieces, self._fragments = board, names, pieces, fragments
         if board.seats is not self._seats:
             self._remember_seats(board.seats)
@@ -184,20 +183,38 @@ class StateEncoder:
         return True
 
     def _remember_seats(self, seats: dict[str, Hold]) -> None:
-        """Write `,"seats":{...}`, rewriting only the seats that are new objects, as for players.
+        """Write `,"seats":{...}`, rewriting only the seats that are new objects (`_rewritten`).
 
         Their names are players' (checked plain with the board's players).
         """
         names, holds = tuple(seats), tuple(seats.values())
-        if names == self._seat_names:
-            fragments = self._seat_fragments
-            for i in compress(range(len(holds)), map(is_not, holds, self._holds)):
-                fragments[i] = _seat_json(names[i], holds[i])  # a seat claimed or kept alive
-        else:
-            fragments = list(map(_seat_json, names, holds))
+        fragments = _rewritten(
+            names, holds, self._seat_names, self._holds, self._seat_fragments, _seat_json
+        )
         self._seats, self._seat_names, self._holds = seats, names, holds
         self._seat_fragments = fragments
         self._seats_json = f',"seats":{{{",".join(fragments)}}}'
+
+
+def _rewritten(
+    names: tuple[str, ...],
+    values: tuple[T, ...],
+    known_names: tuple[str, ...],
+    known_values: tuple[T, ...],
+    fragments: list[str],
+    write: Callable[[str, T], str],
+) -> list[str]:
+    """The JSON fragment of each (name, value), `fragments` being those of the known ones.
+
+    With the same names, only the values that are new objects are rewritten (in place),
+    found by identity in C (`map(is_not, ...)`) rather than a Python loop: the rules copy
+    only the players and seats an action changed. Other names are all written anew.
+    """
+    if names != known_names:
+        return list(map(write, names, values))
+    for i in compress(range(len(values)), map(is_not, values, known_values)):
+        fragments[i] = write(names[i], values[i])
+    return fragments
 
 
 def decode_state(raw: bytes | str) -> GameState:
