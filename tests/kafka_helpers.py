@@ -5,6 +5,7 @@ Reusable by every suite: `produce_actions`, `produce_raw`, `read_topic`, `states
 the `run_dataflow` fixture in conftest.py).
 """
 
+import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -13,7 +14,9 @@ from typing import Any
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from bench.workload import Message, produce_all, records
-from domain.models import Action, GameState
+from client.strategy import choose
+from domain.models import Action, GameState, Move, Throw
+from domain.rules import new_game, next_state
 from domain.wire import decode_state
 from infra.kafka import consumer_config, produce_patiently, producer_config
 from infra.settings import Settings
@@ -22,6 +25,28 @@ from infra.settings import Settings
 def produce_actions(settings: Settings, actions: Iterable[Action]) -> int:
     """Produce `actions` as clients do: game g to partition g mod P, key str(g); how many."""
     return produce_all(settings, settings.actions_topic, records(actions, settings.partitions))
+
+
+def played_to_the_end(game_id: int, players: list[str], seed: int) -> list[Action]:
+    """The bots' actions for `players` alone until game `game_id` is over, folded as they go.
+
+    The other players stand still (people in a test who only watch). Decided here, not
+    by bots reacting to the states they read: a live game can reach a stalemate (the
+    bots out of grenades, the watchers alive) that depends on timing; this cannot.
+    """
+    state, rng = new_game(game_id), random.Random(seed)
+    actions: list[Action] = []
+    for turn in range(5000):
+        if state.status != "running":
+            return actions
+        player = players[turn % len(players)]
+        intent = choose(state, player, rng)
+        if intent is not None:
+            kind = Move if intent[0] == "move" else Throw
+            action = kind(game_id=game_id, player=player, direction=intent[1], action_id=f"t{turn}")
+            actions.append(action)
+            state = next_state(state, action)
+    raise AssertionError(f"{players} did not finish game {game_id} with seed {seed}")
 
 
 def produce_raw(settings: Settings, items: Iterable[tuple[int, bytes | None]]) -> None:

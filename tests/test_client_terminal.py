@@ -1,16 +1,14 @@
 """End to end in a real terminal: `moba client` in tmux, the real broker, the real dataflow."""
 
 import re
-import threading
 from collections.abc import Callable
 
 import pytest
 
-from client.bots import run_bots
-from client.transport import KafkaTransport
 from dataflows.launch import REPO_ROOT
 from domain.board import PLAYERS
 from infra.settings import Settings
+from tests.kafka_helpers import played_to_the_end, produce_actions
 from tests.programs import MOBA
 from tests.terminal import Terminal
 
@@ -122,16 +120,8 @@ def test_two_players_finish_a_game_press_n_and_meet_again_in_the_rematch_with_th
     run_dataflow(workers=1)
     game, rematch = 12, rematch_id(12)
     other = Terminal()
-    stop = threading.Event()
-    bots = threading.Thread(  # the eight other seats, quick, until the game is over
-        target=run_bots,
-        args=(
-            KafkaTransport(settings, [game], history=0),
-            [(game, p) for p in PLAYERS if p not in ("A2", "B2")],
-        ),
-        kwargs={"rate": 40.0, "stop": stop, "seed": 12, "duration_s": 120},
-        daemon=True,
-    )
+    # the eight other seats play the game to its end, as bots would
+    others = played_to_the_end(game, [p for p in PLAYERS if p not in ("A2", "B2")], 12)
     try:
         terminal.start(
             [MOBA, "client", "--game", str(game), "--player", "A2"], settings.as_env(), REPO_ROOT
@@ -141,7 +131,7 @@ def test_two_players_finish_a_game_press_n_and_meet_again_in_the_rematch_with_th
         )
         for screen in (terminal, other):
             screen.wait_for(lambda s: "Broker: connected" in s and "(version" in s)
-        bots.start()
+        produce_actions(settings, others)
         for screen in (terminal, other):
             over = screen.wait_for(lambda s: "GAME OVER" in s, timeout_s=120)
             assert f"press n to play the rematch (game {rematch}) with the same teams" in over
@@ -160,9 +150,6 @@ def test_two_players_finish_a_game_press_n_and_meet_again_in_the_rematch_with_th
             screen.keys("q")
             screen.wait_for(lambda s, screen=screen: screen.exited(), timeout_s=10)
     finally:
-        stop.set()
-        if bots.ident is not None:
-            bots.join(10)
         other.close()
 
 

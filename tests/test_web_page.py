@@ -24,6 +24,7 @@ from domain.board import PLAYERS
 from infra.settings import Settings
 from tests.browser import chromium
 from tests.gateway_process import GatewayProcess
+from tests.kafka_helpers import played_to_the_end, produce_actions
 
 pytestmark = pytest.mark.slow
 
@@ -209,29 +210,20 @@ def test_two_players_finish_a_game_click_the_rematch_and_keep_their_teams(
     other_page.goto(f"{base}#/play/{game}/B2")
     for tab, player in ((page, "A2"), (other_page, "B2")):
         expect(tab.locator(".token.me")).to_have_attribute("data-player", player)
-    stop = threading.Event()
-    transport = KafkaTransport(settings, [game], history=0)
-    bots = threading.Thread(  # the eight other seats, quick, until the game is over
-        target=run_bots,
-        args=(transport, [(game, p) for p in PLAYERS if p not in ("A2", "B2")]),
-        kwargs={"rate": 40.0, "stop": stop, "seed": 14, "duration_s": 120},
+    # the eight other seats play the game to its end, as bots would
+    produce_actions(
+        settings, played_to_the_end(game, [p for p in PLAYERS if p not in ("A2", "B2")], 14)
     )
-    bots.start()
-    try:
-        for tab in (page, other_page):
-            expect(tab.locator("#banner")).to_contain_text("Game over", timeout=120_000)
-            expect(tab.locator("#rematch")).to_have_text("Play the rematch")
-        page.click("#rematch")
-        other_page.click("#rematch")
-        for tab, player, team in ((page, "A2", "a"), (other_page, "B2", "b")):
-            expect(tab.locator("#game-title")).to_have_text(f"Game {rematch} · you are {player}")
-            me = tab.locator(".token.me")
-            expect(me).to_have_attribute("data-player", player)
-            expect(me).to_have_class(re.compile(rf"\bteam-{team}\b"))
-            expect(tab.locator("#banner")).to_be_hidden()
-        page.keyboard.press("ArrowDown")  # the rematch plays: the other player sees the move
-        expect(token_at(other_page, "A2", 2, 8)).to_be_visible()
-    finally:
-        stop.set()
-        bots.join(10)
-        transport.close()
+    for tab in (page, other_page):
+        expect(tab.locator("#banner")).to_contain_text("Game over", timeout=120_000)
+        expect(tab.locator("#rematch")).to_have_text("Play the rematch")
+    page.click("#rematch")
+    other_page.click("#rematch")
+    for tab, player, team in ((page, "A2", "a"), (other_page, "B2", "b")):
+        expect(tab.locator("#game-title")).to_have_text(f"Game {rematch} · you are {player}")
+        me = tab.locator(".token.me")
+        expect(me).to_have_attribute("data-player", player)
+        expect(me).to_have_class(re.compile(rf"\bteam-{team}\b"))
+        expect(tab.locator("#banner")).to_be_hidden()
+    page.keyboard.press("ArrowDown")  # the rematch plays: the other player sees the move
+    expect(token_at(other_page, "A2", 2, 8)).to_be_visible()
