@@ -45,20 +45,18 @@ def produce_patiently(
 
 
 def producer_config(settings: Settings, **extra: Any) -> dict[str, Any]:
-    """An idempotent producer whose batches are compressed with zstd.
+    """An idempotent producer: retries never reorder or duplicate a game's messages.
 
-    Idempotence: retries never reorder or duplicate a game's messages. Compression: a
-    state is ~900 bytes of JSON that repeats its keys and most of the previous state, so
-    a batch of them shrinks several times over, and the broker (which stores and serves
-    batches as they come) did less than half the work per action (docs/benchmarks.md).
-    librdkafka sends a batch that would not shrink, such as one key press, as it is.
+    Uncompressed: zstd (or lz4) halved the broker's CPU per action on a backlog, but
+    under a steady trickle of actions, small batches each, it doubled the players'
+    latency (docs/lab/2026-12-03-producer-compression.md).
     """
     return {
         "bootstrap.servers": settings.bootstrap_servers,
         "enable.idempotence": True,
         "acks": "all",
         "linger.ms": 1,
-        "compression.type": "zstd",
+        "compression.type": "none",
         **extra,
     }
 
