@@ -62,6 +62,15 @@ def test_the_exchange_measurement_runs_one_and_two_processes_on_tiny_inputs() ->
     assert "one process" in done.stdout and "two processes" in done.stdout
 
 
+def test_the_key_cost_measurement_runs_on_tiny_inputs() -> None:
+    argv = [sys.executable, "-m", "bench.keyed", "--items", "2000", "--repeat", "1"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| 1")]
+    assert [row.split("|")[1].strip() for row in rows] == ["1,000", "100", "10", "1"]
+    assert "waking a key:" in done.stdout and "calibration:" in done.stdout
+
+
 def test_the_gateway_load_runs_both_sides_on_a_few_players() -> None:
     argv = [sys.executable, "-m", "bench.gateway", "--quick", "--players", "20", "--games", "2"]
     argv += ["--seconds", "3", "--json"]
