@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from confluent_kafka import Producer, TopicPartition
+from confluent_kafka import OFFSET_END, Consumer, Producer, TopicPartition
 
 from bench.workload import end_offsets_reader, settle, tuned_consumer
 from dataflows import launch
@@ -126,39 +126,78 @@ def loaded_round_trips(
     The raw one goes to the player's own partition of `actions` and is read back from
     there, so under load both wait on the same partition of the same broker at the same
     moment; then its dead letter is awaited on `actions.dlq`, where the dataflow puts it.
+    One consumer reads all three partitions: on noida every consumer keeps fetching, at
+    about half a core of its own and a third of the broker's (docs/brokers.md), and three
+    would starve the dataflow being measured of the two cores they share.
     """
     player = _Player(settings)
     producer = Producer(producer_config(settings))
-    states = end_offsets_reader(settings, settings.games_topic, player.partition)
-    actions = end_offsets_reader(settings, player.topic, player.partition)
-    letters = end_offsets_reader(settings, settings.dlq_topic, player.partition)
+    games, actions, letters = settings.games_topic, player.topic, settings.dlq_topic
+    reader = tuned_consumer(settings)
+    reader.assign(
+        [TopicPartition(t, player.partition, OFFSET_END) for t in (games, actions, letters)]
+    )
     trips = RoundTrips()
-    to = (player.topic, player.partition)
     try:
-        for reader in (states, actions, letters):
-            settle(reader)
+        settle(reader)
         stop_at = time.perf_counter() + budget_s
         for i in range(count):
             if time.perf_counter() > stop_at:
                 break
             value, needle = player.next_move()
-            trips.game.append(_round_trip(producer, states, *to, value, needle, timeout_s, strict))
+            sent = _send(producer, actions, player.partition, value)
+            arrived = _await(reader, {games: needle}, sent + timeout_s, strict)
+            trips.game.append(_elapsed_ms(sent, arrived.get(games), timeout_s))
             if raw_every and i % raw_every == 0:
                 needle = f"raw-{player.partition}-{i}".encode()
-                sent = time.perf_counter()
-                trips.raw.append(_round_trip(producer, actions, *to, needle, needle, timeout_s))
-                _wait_for(letters, needle, sent + timeout_s, strict=False)
-                trips.dead_letter.append((time.perf_counter() - sent) * 1000)
+                sent = _send(producer, actions, player.partition, needle)
+                arrived = _await(reader, {actions: needle, letters: needle}, sent + timeout_s)
+                trips.raw.append(_elapsed_ms(sent, arrived.get(actions), timeout_s))
+                trips.dead_letter.append(_elapsed_ms(sent, arrived.get(letters), timeout_s))
     finally:
-        for reader in (states, actions, letters):
-            reader.close()
+        reader.close()
         producer.flush(10)
     return trips
 
 
+def _send(producer: Producer, topic: str, partition: int, value: bytes) -> float:
+    """Produce `value` to game 0's key on `partition`; the time it was sent (perf_counter)."""
+    sent = time.perf_counter()
+    producer.produce(topic, value, game_key(PLAYER_GAME), partition=partition)
+    producer.poll(0)
+    return sent
+
+
+def _await(
+    consumer: Consumer, wanted: dict[str, bytes], deadline: float, strict: bool = False
+) -> dict[str, float]:
+    """When each topic of `wanted` showed a message containing its needle (perf_counter).
+
+    Polls until all have, or until `deadline` (then raises if `strict`); other messages
+    (the load's) are read past.
+    """
+    arrived: dict[str, float] = {}
+    while len(arrived) < len(wanted) and time.perf_counter() < deadline:
+        msg = consumer.poll(0.5)
+        if msg is None or msg.error() is not None:
+            continue
+        topic = msg.topic()
+        needle = wanted.get(topic)
+        if needle is not None and topic not in arrived and needle in (msg.value() or b""):
+            arrived[topic] = time.perf_counter()
+    if strict and len(arrived) < len(wanted):
+        raise TimeoutError(f"no answer containing {list(wanted.values())!r}")
+    return arrived
+
+
+def _elapsed_ms(sent: float, arrived: float | None, timeout_s: float) -> float:
+    """ms from `sent` to `arrived`; an answer that never came counts as the whole timeout."""
+    return (timeout_s if arrived is None else arrived - sent) * 1000
+
+
 def _round_trip(
     producer: Producer,
-    reader: object,
+    reader: Consumer,
     topic: str,
     partition: int,
     value: bytes,
@@ -166,22 +205,10 @@ def _round_trip(
     timeout_s: float,
     strict: bool = False,
 ) -> float:
-    """Produce `value`, wait until `reader` sees `needle`; ms (an unanswered one counts whole)."""
-    sent = time.perf_counter()
-    producer.produce(topic, value, game_key(PLAYER_GAME), partition=partition)
-    producer.poll(0)
-    _wait_for(reader, needle, sent + timeout_s, strict)
-    return (time.perf_counter() - sent) * 1000
-
-
-def _wait_for(consumer: object, needle: bytes, deadline: float, strict: bool = True) -> None:
-    """Until a message containing `needle` arrives; `poll` returns as soon as one message does."""
-    while time.perf_counter() < deadline:
-        msg = consumer.poll(0.5)  # type: ignore[attr-defined]
-        if msg is not None and msg.error() is None and needle in (msg.value() or b""):
-            return
-    if strict:
-        raise TimeoutError(f"no answer containing {needle!r}")
+    """Produce `value`, wait until `reader` sees `needle` on `topic`; ms (an unanswered one counts whole)."""
+    sent = _send(producer, topic, partition, value)
+    arrived = _await(reader, {topic: needle}, sent + timeout_s, strict)
+    return _elapsed_ms(sent, arrived.get(topic), timeout_s)
 
 
 def wait_first_state(flow: Process, settings: Settings, timeout_s: float = 60.0) -> None:
