@@ -6,7 +6,6 @@ stores for `moba games` and the API: test_store_unavailable.py.)
 """
 
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -24,16 +23,16 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli
 from client.bots import run_bots
-from client.strategy import choose
 from dataflows.games import build_flow
 from dataflows.records import Inbound
 from domain.board import PLAYERS
-from domain.models import Action, Join, Move, Throw
-from domain.rules import new_game, next_state
+from domain.models import Action, Join, Move
+from domain.rules import new_game
 from domain.wire import encode_action
 from infra.kafka import consumer_config
 from infra.settings import Settings
 from tests.fakes import FakeServer
+from tests.kafka_helpers import played_to_the_end
 from tests.programs import MOBA
 from tests.test_store_unavailable import corrupt, foreign_sqlite, other_dataflow
 
@@ -56,20 +55,9 @@ def store_of(tmp_path: Path, actions: list[Action]) -> Path:
 
 
 def a_whole_game(game_id: int) -> list[Action]:
-    """The actions of bots playing `game_id` to its end, folded by the rules as they go."""
-    state, rng = new_game(game_id), random.Random(7)
-    actions: list[Action] = [Join(game_id=game_id, player="A1", action_id="join")]
-    for turn in range(5000):
-        if state.status == "finished":
-            return actions
-        intent = choose(state, PLAYERS[turn % len(PLAYERS)], rng)
-        if intent is not None:
-            cls = Move if intent[0] == "move" else Throw
-            action = cls(game_id=game_id, player=PLAYERS[turn % len(PLAYERS)],
-                         direction=intent[1], action_id=str(turn))  # fmt: skip
-            actions.append(action)
-            state = next_state(state, action)
-    raise AssertionError("the bots never finished the game")
+    """A join, then the actions of bots playing `game_id` to its end (`played_to_the_end`)."""
+    join = Join(game_id=game_id, player="A1", action_id="join")
+    return [join, *played_to_the_end(game_id, list(PLAYERS), seed=7)]
 
 
 @pytest.fixture
