@@ -71,6 +71,15 @@ def test_the_key_cost_measurement_runs_on_tiny_inputs() -> None:
     assert "waking a key:" in done.stdout and "calibration:" in done.stdout
 
 
+def test_the_cpu_costs_run_over_100_games_and_the_workloads_on_tiny_inputs() -> None:
+    argv = [sys.executable, "-m", "bench.profile", "--no-flow", "--games", "10", "--per-game", "3"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    over = [line for line in done.stdout.splitlines() if line.startswith("pure domain")]
+    assert [line.split(" games")[0].rsplit(" ", 1)[1] for line in over] == ["10", "100"]
+    assert "the flow on bytewax's testing source and sink" in done.stdout
+
+
 def test_the_gateway_load_runs_both_sides_on_a_few_players() -> None:
     argv = [sys.executable, "-m", "bench.gateway", "--quick", "--players", "20", "--games", "2"]
     argv += ["--seconds", "3", "--json"]
