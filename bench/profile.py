@@ -50,11 +50,15 @@ OTHER = "bytewax runtime (Rust, timely), other"
 EPOCH_MS = 1_700_000_000_000  # the log time of the first record the profile applies
 
 
+def workload(games: int, per_game: int) -> list[Action]:
+    """`per_game` key presses for each of `games` games, round-robin as the throughput workload sends them."""
+    return list(key_presses(range(games), games * per_game))
+
+
 def domain_us(games: int = 100, per_game: int = 200, repeat: int = 5) -> dict[str, float]:
     """CPU microseconds per action of each pure step, over the throughput workload's actions.
 
-    `per_game` actions for each of `games` games, round-robin as the workload sends them.
-    The number of games matters as much as the code: over 1,000 games the same steps
+    The actions are `workload(games, per_game)`. The number of games matters as much as the code: over 1,000 games the same steps
     cost up to twice what they cost over 100, whose states all fit in a core's caches.
 
     - decode: `decode_record` (as the dataflow reads `actions`) of each action's wire bytes;
@@ -73,8 +77,8 @@ def domain_us(games: int = 100, per_game: int = 200, repeat: int = 5) -> dict[st
     large part of what is measured.
     """
     collect_rarely()
-    count = games * per_game
-    actions = list(key_presses(range(games), count))
+    actions = workload(games, per_game)
+    count = len(actions)
     raws = [encode_action(a) for a in actions]
     sessions = [a.model_copy(update={"session": f"s-{a.player}-xxxx"}) for a in actions]
     limits = Limits()
@@ -134,8 +138,8 @@ def flow_us(games: int = 100, per_game: int = 200, repeat: int = 3) -> float:
     `domain_us`.
     """
     collect_rarely()
-    count = games * per_game
-    actions = list(key_presses(range(games), count))
+    actions = workload(games, per_game)
+    count = len(actions)
     inbound = [
         Inbound("actions", partition, offset, key, value)
         for offset, (partition, key, value) in enumerate(records(actions, 10))
