@@ -24,6 +24,8 @@ from tests.terminal import Terminal
 hypothesis_settings.register_profile("moba", deadline=None)
 hypothesis_settings.load_profile("moba")
 
+LOG_LINES_ON_FAILURE = 60
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Undo what a launcher may have left on the signals, so children behave as in a terminal.
@@ -41,6 +43,28 @@ def pytest_configure(config: pytest.Config) -> None:
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test's report carries the end of every log its processes wrote, and the broker's.
+
+    The dataflows, brokers and gateways a test starts log to files there, and CI keeps no
+    temporary directory: without this, a child that died at start-up leaves only "0
+    messages after 60 s" and its own traceback is lost.
+    """
+    report = yield
+    if not report.failed:
+        return report
+    funcargs = getattr(item, "funcargs", {})
+    tmp_path, broker = funcargs.get("tmp_path"), funcargs.get("broker")
+    logs = sorted(tmp_path.rglob("*.log")) if isinstance(tmp_path, Path) else []
+    if isinstance(broker, EmbeddedBroker) and broker.log_path is not None:
+        logs.append(broker.log_path)  # the session's broker, shared with every earlier test
+    for log in logs:
+        lines = log.read_text(errors="replace").splitlines()[-LOG_LINES_ON_FAILURE:]
+        report.sections.append((f"{log.name}, its end", "\n".join(lines)))
+    return report
 
 
 @pytest.fixture(scope="session")
