@@ -10,15 +10,23 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+from infra.lock import one_at_a_time
+
 SCHEMA = "CREATE TABLE IF NOT EXISTS final (game_id INTEGER PRIMARY KEY, snapshot BLOB NOT NULL)"
 
 
 def open_for_writing(path: Path) -> sqlite3.Connection:
-    """The archive at `path`, created if missing, in WAL mode so readers never block the writer."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(SCHEMA)
+    """The archive at `path`, created if missing, in WAL mode so readers never block the writer.
+
+    Every worker of every dataflow process opens it at start-up, at the same moment.
+    Turning a new file to WAL takes SQLite's exclusive lock without waiting for it (the
+    busy timeout does not apply), so a second opener failed with "database is locked"
+    and took its whole cluster down; they take turns on a lock file beside it instead.
+    """
+    with one_at_a_time(path.with_name(path.name + ".lock")):
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(SCHEMA)
     return conn
 
 

@@ -1,15 +1,34 @@
-"""One server per data directory: `moba up` holds `<data_dir>/moba.lock` while it runs.
+"""Locks on files: one server per data directory, and one opener at a time of a new store.
 
-Two servers on one recovery store would both run a dataflow on it and write every state
-twice. The lock is an flock(2) on the file, which the kernel releases when its holder
-dies, however it dies: a kill -9 never leaves a directory locked. The file holds the
+`moba up` holds `<data_dir>/moba.lock` while it runs: two servers on one recovery store
+would both run a dataflow on it and write every state twice. The file holds the
 holder's pid, so a refusal can say who holds it.
+
+`one_at_a_time` serialises start-up work that the processes and worker threads of one
+dataflow all do at the same moment, such as creating a SQLite store.
+
+Both are flock(2) on a file, which the kernel releases when its holder dies, however it
+dies: a kill -9 never leaves anything locked.
 """
 
 import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+
+
+@contextmanager
+def one_at_a_time(lock_path: Path) -> Iterator[None]:
+    """Run the block in one holder at a time among every process and thread locking `lock_path`.
+
+    Each call opens the file anew, so threads of one process exclude each other too.
+    """
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # waits for the holder
+        yield
 
 
 class DataDirBusy(RuntimeError):

@@ -10,7 +10,6 @@ running their code. Importing it loads neither Bytewax nor Kafka: the query side
 pays only for SQLite.
 """
 
-import fcntl
 import io
 import pickle
 import shutil
@@ -20,6 +19,8 @@ from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
+
+from infra.lock import one_at_a_time
 
 # Recovery data is labelled by these ids: renaming one orphans every existing store.
 FLOW_ID = "moba"  # the dataflow's id: Bytewax prefixes each of its step ids with it
@@ -226,9 +227,7 @@ def prepare_recovery_dir(directory: Path, partitions: int = 1) -> bool:
     An existing store is made safe to resume first (`discard_uncommitted`). A lock makes
     processes started together (-i/-a on one host) do either once.
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".init.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with one_at_a_time(directory / ".init.lock"):
         if any(directory.glob("*.sqlite3")):
             discard_uncommitted(directory)
             return False
