@@ -59,7 +59,7 @@ class Stores:
                 self._store.close()
                 self._store = None
             if self._store is None:
-                store = GameStore(self.settings.recovery_dir)
+                store = GameStore.of(self.settings)
                 store.open()
                 self._store = store
             return self._store

@@ -33,6 +33,7 @@ from infra.recovery import (
     snapshot_bytes,
     step_ids,
 )
+from infra.settings import Settings
 
 __all__ = ["GameSnapshot", "GameStore", "NoStore", "NotARecoveryStore", "UnknownGame"]
 
@@ -93,14 +94,18 @@ ORDER BY 1
 class GameStore:
     """Read-only view of the recovery directory; use as a context manager, share across threads."""
 
-    def __init__(self, recovery_dir: Path, archive_path: Path | None = None) -> None:
+    def __init__(self, recovery_dir: Path, archive_path: Path) -> None:
         self.recovery_dir = recovery_dir
-        # beside the recovery directory, as `Settings.archive_path` puts it
-        self.archive_path = archive_path or recovery_dir.parent / "archive.sqlite3"
+        self.archive_path = archive_path
         self._conns: list[sqlite3.Connection] = []
         self._files: list[tuple[Path, int]] = []  # (path, inode) of each opened partition
         self._step: str | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, settings: Settings) -> "GameStore":
+        """The store in `settings.data_dir`: its recovery partitions and its archive."""
+        return cls(settings.recovery_dir, settings.archive_path)
 
     def __enter__(self) -> "GameStore":
         self.open()

@@ -193,7 +193,7 @@ def _wait_snapshot(settings: Settings, count: int, deadline: float) -> None:
 
     while True:
         try:
-            with GameStore(settings.recovery_dir) as store:
+            with GameStore.of(settings) as store:
                 if all(_known(store, g, UnknownGame) for g in (0, count - 1)):
                     return
         except NoStore:

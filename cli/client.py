@@ -90,7 +90,7 @@ def stored_state(settings: "Settings", game: int) -> "GameState | None":
     from api.store import GameStore, NoStore, NotARecoveryStore, UnknownGame
 
     try:
-        with GameStore(settings.recovery_dir, settings.archive_path) as store:
+        with GameStore.of(settings) as store:
             return store.game(game).state
     except (NoStore, NotARecoveryStore, UnknownGame):
         return None  # the log's states will do

@@ -20,6 +20,7 @@ from domain.models import MAX_GAME_ID
 if TYPE_CHECKING:
     from api.store import GameSnapshot, GameStore
     from domain.models import GameState
+    from infra.settings import Settings
 
 T = TypeVar("T")
 STORE_UNAVAILABLE = 3  # exit code when there is no usable recovery store (1: unknown game)
@@ -123,10 +124,9 @@ def new(
     """Pick a game id (or take --id) and print each player's join token (MOBA_SECRET)."""
     from cli.tokens import issue_tokens
     from domain.rematch import fresh_game_id
-    from infra.settings import Settings
 
-    settings = Settings()
-    known = _known_games(data_dir or settings.data_dir)
+    settings = _settings(data_dir)
+    known = _known_games(settings)
     if game_id is None:
         game_id = fresh_game_id(list(known))
     elif game_id in known and known[game_id].status != "running":
@@ -162,12 +162,23 @@ def seats(
     typer.echo(describe_seats(_snapshot(data_dir, game_id).state, time.time()))
 
 
-def _known_games(data_dir: Path) -> "dict[int, GameState]":
+def _settings(data_dir: Path | None) -> "Settings":
+    """The settings, with `--data-dir` in place of MOBA_DATA_DIR when given.
+
+    Read even with --data-dir: a bad MOBA_* setting is said at once.
+    """
+    from infra.settings import Settings
+
+    settings = Settings()
+    return settings if data_dir is None else settings.model_copy(update={"data_dir": data_dir})
+
+
+def _known_games(settings: "Settings") -> "dict[int, GameState]":
     """Every game the recovery store holds, by id (none when no dataflow has kept games yet)."""
     from api.store import GameStore, NoStore, NotARecoveryStore
 
     try:
-        with GameStore(data_dir / "recovery") as store:
+        with GameStore.of(settings) as store:
             return {snap.state.game_id: snap.state for snap in store.games(archived=True)}
     except NoStore:
         return {}
@@ -179,10 +190,8 @@ def _known_games(data_dir: Path) -> "dict[int, GameState]":
 def _store(data_dir: Path | None) -> "GameStore":
     """The opened store, or a clear message and exit code 3."""
     from api.store import GameStore, NoStore, NotARecoveryStore
-    from infra.settings import Settings
 
-    settings = Settings()  # read even with --data-dir: a bad MOBA_* setting is said at once
-    store = GameStore((data_dir or settings.data_dir) / "recovery")
+    store = GameStore.of(_settings(data_dir))
     try:
         store.open()
     except (NoStore, NotARecoveryStore) as err:

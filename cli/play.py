@@ -101,7 +101,7 @@ def _stored_states(
     from domain.rules import new_game
 
     try:
-        with GameStore(settings.recovery_dir, settings.archive_path) as store:
+        with GameStore.of(settings) as store:
             if only_game is not None:
                 return {only_game: store.game(only_game).state}
             return {snap.state.game_id: snap.state for snap in store.games(archived=True)}

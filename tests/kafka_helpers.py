@@ -146,7 +146,7 @@ def until_committed(
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            with GameStore(settings.recovery_dir) as store:
+            with GameStore.of(settings) as store:
                 if all(
                     _committed_version(store, g, UnknownGame) >= v
                     for g, v in final_versions.items()

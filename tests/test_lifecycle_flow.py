@@ -119,7 +119,7 @@ def test_quiet_games_end_by_the_clock_and_leave_for_the_archive(settings, run_da
     def archived(store: GameStore) -> bool:
         return all(store.game(g).archived for g in (5, 6))
 
-    with GameStore(settings.recovery_dir) as store:
+    with GameStore.of(settings) as store:
         until_archived(store, archived)
         assert store.game(5).state == abandoned and store.game(6).state == finished
         assert [s.state.game_id for s in store.games(archived=True)] == [5, 6]

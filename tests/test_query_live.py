@@ -39,7 +39,7 @@ def script(games: range, per_game: int, seed: int = 5) -> list[Action]:
 def read_store(settings: Settings) -> dict[int, GameSnapshot]:
     """Every game in the store now; empty while there is no store yet."""
     try:
-        with GameStore(settings.recovery_dir) as store:
+        with GameStore.of(settings) as store:
             return {snap.state.game_id: snap for snap in store.games()}
     except NoStore:
         return {}
@@ -71,7 +71,7 @@ def run_cli(*args: str) -> Result:
 def store_ready(settings: Settings) -> bool:
     """The dataflow has initialised its recovery partitions."""
     try:
-        with GameStore(settings.recovery_dir) as store:
+        with GameStore.of(settings) as store:
             store.check()
             return True
     except (NoStore, NotARecoveryStore):  # not there yet, or being created

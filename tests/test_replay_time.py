@@ -56,7 +56,7 @@ def until_forgotten(settings, game_id: int, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            with GameStore(settings.recovery_dir) as store:
+            with GameStore.of(settings) as store:
                 if store.game(game_id).archived:
                     return
         except (NoStore, UnknownGame):
