@@ -15,6 +15,11 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def from_first_failure(stderr: str, failed: list[str], chars: int = 6000) -> str:
+    """The bench's output from its first failed repeat on: the failure and the child's log tail."""
+    return stderr[stderr.index(failed[0]) :][:chars] if failed else ""
+
+
 def test_bench_runs_on_tiny_inputs_and_emits_every_key(tmp_path: Path) -> None:
     argv = [
         sys.executable,
@@ -32,7 +37,7 @@ def test_bench_runs_on_tiny_inputs_and_emits_every_key(tmp_path: Path) -> None:
     done = subprocess.run(argv, capture_output=True, text=True, timeout=280, cwd=tmp_path)
     failed = [line for line in done.stderr.splitlines() if "failed in this repeat" in line]
     assert done.returncode == 0, "\n".join([*failed, done.stderr[-3000:]])
-    assert not failed, done.stderr[-6000:]
+    assert not failed, from_first_failure(done.stderr, failed)
     figures = json.loads(done.stdout)
     assert set(figures) == set(KEYS)
     assert all(isinstance(v, int | float) for v in figures.values()), figures
@@ -58,7 +63,7 @@ def test_the_exchange_measurement_runs_one_and_two_processes_on_tiny_inputs() ->
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=ROOT)
     failed = [line for line in done.stderr.splitlines() if "failed in this repeat" in line]
     assert done.returncode == 0, "\n".join([*failed, done.stderr[-3000:]])
-    assert not failed, done.stderr[-6000:]
+    assert not failed, from_first_failure(done.stderr, failed)
     assert "one process" in done.stdout and "two processes" in done.stdout
 
 
@@ -86,7 +91,7 @@ def test_the_gateway_load_runs_both_sides_on_a_few_players() -> None:
     done = subprocess.run(argv, capture_output=True, text=True, timeout=240, cwd=ROOT)
     failed = [line for line in done.stderr.splitlines() if "failed in this repeat" in line]
     assert done.returncode == 0, "\n".join([*failed, done.stderr[-3000:]])
-    assert not failed, done.stderr[-6000:]
+    assert not failed, from_first_failure(done.stderr, failed)
     figures = json.loads(done.stdout)
     assert set(figures) == set(GATEWAY_KEYS)
     assert all(isinstance(v, int | float) for v in figures.values()), figures
