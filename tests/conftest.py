@@ -49,9 +49,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     """A failed test's report carries the end of every log its processes wrote, and the broker's.
 
-    The dataflows, brokers and gateways a test starts log to files there, and CI keeps no
-    temporary directory: without this, a child that died at start-up leaves only "0
-    messages after 60 s" and its own traceback is lost.
+    The dataflows, brokers and gateways a test starts log to files in its tmp_path, and CI
+    keeps no temporary directory: without this, a child that died at start-up leaves
+    only "0 messages after 60 s" and its own traceback is lost.
     """
     report = yield
     if not report.failed:

@@ -10,9 +10,9 @@ from infra.archive import archive, final_snapshots, open_for_reading, open_for_w
 OPENERS = 8
 
 
-def open_together(path: Path, openers: int = OPENERS) -> list[BaseException]:
+def open_together(path: Path, openers: int = OPENERS) -> list[Exception]:
     """`openers` threads opening a new archive at the same instant; the errors they met."""
-    start, errors = threading.Barrier(openers), []
+    start, errors = threading.Barrier(openers), list[Exception]()
 
     def opener() -> None:
         start.wait()
@@ -51,4 +51,5 @@ def test_processes_opening_a_new_archive_together_each_write_their_game(tmp_path
     assert [process.exitcode for process in processes] == [0] * 4
     conn = open_for_reading(path)
     assert conn is not None
-    assert final_snapshots(conn) == [(g, b"final") for g in range(4)]
+    with closing(conn):
+        assert final_snapshots(conn) == [(g, b"final") for g in range(4)]
